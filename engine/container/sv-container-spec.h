@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+/* PATH given to a container whose image and options set none (Docker's default). */
+#define SV_CONTAINER_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* RLIMIT_NOFILE a container gets (soft and hard) unless the host's hard limit is lower. */
+#define SV_CONTAINER_DEFAULT_NOFILE 1048576
+
+/* The user a container process runs as, resolved from a "user[:group]" text. */
+typedef struct
+{
+  uid_t uid;
+  gid_t gid;
+  GArray *additional_gids; /* of gid_t: the primary group, then the groups listing the user */
+  char *home;              /* from the passwd entry, "/" without one */
+} SvContainerUser;
+
+void sv_container_user_clear (SvContainerUser *user);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SvContainerUser, sv_container_user_clear)
+
+/* Input of the OCI runtime configuration of one container. */
+typedef struct
+{
+  const char *id;
+  JsonObject *config;             /* from sv_container_spec_merge_config () */
+  const char *const *layer_paths; /* top layer first; /etc/passwd and /etc/group come from here */
+  const char *cgroup_parent;      /* linux.cgroupsPath becomes "CGROUP_PARENT/ID" */
+  guint64 host_nofile_limit;      /* the host's hard RLIMIT_NOFILE */
+} SvContainerSpecInput;
+
+JsonObject *sv_container_spec_merge_config (JsonObject *image_config, GVariant *options,
+                                            const char *id, GError **error);
+char **sv_container_spec_get_args (JsonObject *config);
+char *sv_container_spec_find_layer_file (const char *const *layer_paths, const char *path);
+gboolean sv_container_spec_resolve_user (const char *const *layer_paths, const char *user,
+                                         SvContainerUser *out, GError **error);
+JsonObject *sv_container_spec_generate (const SvContainerSpecInput *input, GError **error);
+guint64 sv_container_spec_get_host_nofile_limit (void);
+
+G_END_DECLS
