@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "sv-layer-store.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "sv-engine-error.h"
+#include "sv-fs.h"
+#include "sv-layer-unpack.h"
+#include "sv-sha256.h"
+
+struct _SvLayerStore
+{
+  GObject parent_instance;
+
+  char *layer_dir;
+  char *tmp_dir;
+};
+
+G_DEFINE_TYPE (SvLayerStore, sv_layer_store, G_TYPE_OBJECT)
+
+static void
+sv_layer_store_finalize (GObject *object)
+{
+  SvLayerStore *self = SV_LAYER_STORE (object);
+
+  g_free (self->layer_dir);
+  g_free (self->tmp_dir);
+
+  G_OBJECT_CLASS (sv_layer_store_parent_class)->finalize (object);
+}
+
+static void
+sv_layer_store_class_init (SvLayerStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sv_layer_store_finalize;
+}
+
+static void
+sv_layer_store_init (SvLayerStore *self)
+{
+}
+
+SvLayerStore *
+sv_layer_store_new (const char *data_root, GError **error)
+{
+  g_autoptr (SvLayerStore) self = g_object_new (SV_TYPE_LAYER_STORE, NULL);
+
+  self->layer_dir = g_build_filename (data_root, "layers", NULL);
+  self->tmp_dir = g_build_filename (data_root, "tmp", NULL);
+
+  for (const char *dir = self->layer_dir; dir; dir = dir == self->layer_dir ? self->tmp_dir : NULL)
+    if (g_mkdir_with_parents (dir, 0700) != 0)
+      {
+        int saved_errno = errno;
+        g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "cannot create folder %s: %s",
+                     dir, g_strerror (saved_errno));
+        return NULL;
+      }
+
+  return g_steal_pointer (&self);
+}
+
+char *
+sv_layer_store_get_layer_path (SvLayerStore *self, const char *diff_id)
+{
+  g_return_val_if_fail (SV_IS_LAYER_STORE (self), NULL);
+
+  if (!sv_digest_is_valid (diff_id))
+    return NULL;
+
+  return g_build_filename (self->layer_dir, sv_digest_get_hex (diff_id), NULL);
+}
+
+static char *
+get_size_path (SvLayerStore *self, const char *diff_id)
+{
+  g_autofree char *name = g_strconcat (sv_digest_get_hex (diff_id), ".size", NULL);
+
+  return g_build_filename (self->layer_dir, name, NULL);
+}
+
+gboolean
+sv_layer_store_has_layer (SvLayerStore *self, const char *diff_id)
+{
+  g_autofree char *path = sv_layer_store_get_layer_path (self, diff_id);
+
+  return path != NULL && g_file_test (path, G_FILE_TEST_IS_DIR);
+}
+
+guint64
+sv_layer_store_get_layer_size (SvLayerStore *self, const char *diff_id)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+
+  if (!sv_layer_store_has_layer (self, diff_id))
+    return 0;
+
+  path = get_size_path (self, diff_id);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+
+  return g_ascii_strtoull (text, NULL, 10);
+}
+
+static gboolean
+move_into_place (SvLayerStore *self, const char *tmp, const char *diff_id, guint64 size,
+                 GError **error)
+{
+  g_autofree char *path = sv_layer_store_get_layer_path (self, diff_id);
+  g_autofree char *size_path = get_size_path (self, diff_id);
+  g_autofree char *size_text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n", size);
+
+  if (g_rename (tmp, path) != 0)
+    {
+      int saved_errno = errno;
+
+      /* Another unpack of the same layer finished first. */
+      if ((saved_errno == EEXIST || saved_errno == ENOTEMPTY)
+          && g_file_test (path, G_FILE_TEST_IS_DIR))
+        return sv_fs_remove_tree (tmp, error);
+
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot move layer %s into place at %s: %s", diff_id, path,
+                   g_strerror (saved_errno));
+      sv_fs_remove_tree (tmp, NULL);
+      return FALSE;
+    }
+
+  /* The size is informational, so losing it in a crash only shows the layer as 0 bytes. */
+  if (!g_file_set_contents (size_path, size_text, -1, error))
+    {
+      g_prefix_error (error, "cannot record the size of layer %s: ", diff_id);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+sv_layer_store_unpack (SvLayerStore *self, const char *blob_path, const char *expected_diff_id,
+                       GCancellable *cancellable, GError **error)
+{
+  g_autofree char *tmp = NULL;
+  g_autofree char *diff_id = NULL;
+  guint64 size = 0;
+
+  g_return_val_if_fail (SV_IS_LAYER_STORE (self), FALSE);
+
+  if (!sv_digest_validate (expected_diff_id, error))
+    return FALSE;
+
+  if (sv_layer_store_has_layer (self, expected_diff_id))
+    return TRUE;
+
+  tmp = sv_fs_make_temp_dir (self->tmp_dir, "layer-", error);
+  if (tmp == NULL)
+    return FALSE;
+
+  /* An overlay root takes its permissions from the top layer, so the default is 0755 as
+   * in any root file system; a "./" entry in the tar may change it. */
+  if (g_chmod (tmp, 0755) != 0
+      || !sv_layer_unpack (blob_path, tmp, &diff_id, &size, cancellable, error))
+    {
+      g_prefix_error (error, "cannot unpack layer %s: ", expected_diff_id);
+      sv_fs_remove_tree (tmp, NULL);
+      return FALSE;
+    }
+
+  if (strcmp (diff_id, expected_diff_id) != 0)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_DIGEST_MISMATCH,
+                   "layer %s does not match its diff_id: expected %s, got %s", blob_path,
+                   expected_diff_id, diff_id);
+      sv_fs_remove_tree (tmp, NULL);
+      return FALSE;
+    }
+
+  return move_into_place (self, tmp, diff_id, size, error);
+}
+
+gboolean
+sv_layer_store_remove_layer (SvLayerStore *self, const char *diff_id, GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *size_path = NULL;
+  g_autofree char *doomed = NULL;
+
+  if (!sv_digest_validate (diff_id, error))
+    return FALSE;
+
+  path = sv_layer_store_get_layer_path (self, diff_id);
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND, "layer %s not found",
+                   diff_id);
+      return FALSE;
+    }
+
+  /* Move the folder away first, so a half-removed layer never looks present. */
+  doomed = g_strdup_printf ("%s/removing-%s-%08x", self->tmp_dir, sv_digest_get_hex (diff_id),
+                            g_random_int ());
+  if (g_rename (path, doomed) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "cannot remove layer %s: %s",
+                   diff_id, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  size_path = get_size_path (self, diff_id);
+  g_unlink (size_path);
+  return sv_fs_remove_tree (doomed, error);
+}
