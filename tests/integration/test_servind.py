@@ -52,7 +52,7 @@ class StateRecorder:
         self.context.pop_thread_default()
 
 
-def test_manager_version(servind):
+def test_manager_info_counts(servind):
     reply, error, _ = dbus_call.call(servind.bus.address, MANAGER,
                                      "Manager", "Info", "", [])
     assert error is None
