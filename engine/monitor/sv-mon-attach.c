@@ -102,7 +102,7 @@ sv_mon_attach_flush (SvMonitor *mon, size_t index)
           sv_mon_attach_remove (mon, index);
           return;
         }
-      sv_mon_buf_consume (&attach->out, (size_t) n);
+      sv_mon_buf_consume (&attach->out, (size_t)n);
       clock_gettime (CLOCK_MONOTONIC, &attach->stalled_since);
     }
 }
@@ -115,11 +115,11 @@ sv_mon_attach_broadcast (SvMonitor *mon, int stream, const char *data, size_t le
 {
   unsigned char header[8] = { 0 };
 
-  header[0] = (unsigned char) (stream == SV_MON_STDOUT ? 1 : 2);
-  header[4] = (unsigned char) (len >> 24);
-  header[5] = (unsigned char) (len >> 16);
-  header[6] = (unsigned char) (len >> 8);
-  header[7] = (unsigned char) len;
+  header[0] = (unsigned char)(stream == SV_MON_STDOUT ? 1 : 2);
+  header[4] = (unsigned char)(len >> 24);
+  header[5] = (unsigned char)(len >> 16);
+  header[6] = (unsigned char)(len >> 8);
+  header[7] = (unsigned char)len;
 
   for (size_t i = mon->n_attaches; i-- > 0;)
     {
@@ -164,8 +164,8 @@ sv_mon_stdin_flush (SvMonitor *mon)
 {
   while (mon->stdin_fd >= 0 && mon->stdin_buf.len > 0)
     {
-      ssize_t n = write (mon->stdin_fd, mon->stdin_buf.data + mon->stdin_buf.start,
-                         mon->stdin_buf.len);
+      ssize_t n
+          = write (mon->stdin_fd, mon->stdin_buf.data + mon->stdin_buf.start, mon->stdin_buf.len);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -177,7 +177,7 @@ sv_mon_stdin_flush (SvMonitor *mon)
           sv_mon_stdin_close (mon);
           return;
         }
-      sv_mon_buf_consume (&mon->stdin_buf, (size_t) n);
+      sv_mon_buf_consume (&mon->stdin_buf, (size_t)n);
     }
 
   if (mon->stdin_close_when_flushed && mon->stdin_buf.len == 0)
@@ -229,7 +229,7 @@ sv_mon_attach_read_input (SvMonitor *mon, size_t index)
 
   if (mon->stdin_fd < 0)
     return;
-  if (sv_mon_buf_append (&mon->stdin_buf, buf, (size_t) n) < 0)
+  if (sv_mon_buf_append (&mon->stdin_buf, buf, (size_t)n) < 0)
     {
       sv_mon_warn (mon, "cannot queue %zd bytes for the container's stdin: out of memory", n);
       return;

@@ -29,11 +29,10 @@ remove_stale_socket (const struct sockaddr_un *addr, char *err, size_t err_size)
 
   if (fd < 0)
     return -1;
-  if (connect (fd, (const struct sockaddr *) addr, sizeof *addr) == 0)
+  if (connect (fd, (const struct sockaddr *)addr, sizeof *addr) == 0)
     {
       close (fd);
-      snprintf (err, err_size, "another monitor is listening on %s; stop it first",
-                addr->sun_path);
+      snprintf (err, err_size, "another monitor is listening on %s; stop it first", addr->sun_path);
       errno = EADDRINUSE;
       return -1;
     }
@@ -73,7 +72,7 @@ sv_mon_ctl_listen (SvMonitor *mon, char *err, size_t err_size)
 
   /* The umask decides the mode of the socket file when bind creates it. */
   old_umask = umask (0177);
-  r = bind (fd, (struct sockaddr *) &addr, sizeof addr);
+  r = bind (fd, (struct sockaddr *)&addr, sizeof addr);
   umask (old_umask);
   if (r < 0 || listen (fd, 64) < 0)
     {
@@ -164,14 +163,14 @@ sv_mon_ctl_reply (SvMonitor *mon, uint64_t serial, const char *reply)
     return;
 
   len = snprintf (line, sizeof line, "%s\n", reply);
-  if (len < 0 || (size_t) len >= sizeof line)
+  if (len < 0 || (size_t)len >= sizeof line)
     {
-      len = (int) sizeof line - 1;
+      len = (int)sizeof line - 1;
       line[len - 1] = '\n';
     }
 
   do
-    n = send (client->fd, line, (size_t) len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    n = send (client->fd, line, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n != len)
     sv_mon_ctl_remove (mon, index);
@@ -202,7 +201,7 @@ handle_status (SvMonitor *mon, uint64_t serial)
     }
   else
     snprintf (reply, sizeof reply, "ok %s %d",
-              mon->state == SV_MON_STATE_RUNNING ? "running" : "created", (int) mon->container_pid);
+              mon->state == SV_MON_STATE_RUNNING ? "running" : "created", (int)mon->container_pid);
   sv_mon_ctl_reply (mon, serial, reply);
 }
 
@@ -239,8 +238,7 @@ handle_start (SvMonitor *mon, uint64_t serial)
     {
       char text[512];
 
-      snprintf (text, sizeof text, "error cannot run %s start: %s", mon->runtime,
-                strerror (errno));
+      snprintf (text, sizeof text, "error cannot run %s start: %s", mon->runtime, strerror (errno));
       sv_mon_ctl_reply (mon, serial, text);
       return;
     }
@@ -288,8 +286,7 @@ handle_kill (SvMonitor *mon, uint64_t serial, const char *arg)
 
   errno = 0;
   signum = strtol (arg, &end, 10);
-  if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 || signum < 1
-      || signum > SIGRTMAX)
+  if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 || signum < 1 || signum > SIGRTMAX)
     {
       snprintf (reply, sizeof reply, "invalid signal number \"%%s\": expected 1 to %d", SIGRTMAX);
       return reply_error (mon, serial, reply, arg);
@@ -299,10 +296,10 @@ handle_kill (SvMonitor *mon, uint64_t serial, const char *arg)
 
   /* The monitor reaps the container init itself, so the pid cannot have
    * been reused while the state is not SV_MON_STATE_EXITED. */
-  if (kill (mon->container_pid, (int) signum) < 0)
+  if (kill (mon->container_pid, (int)signum) < 0)
     {
-      snprintf (reply, sizeof reply, "error cannot send signal %ld to container pid %d: %s",
-                signum, (int) mon->container_pid, strerror (errno));
+      snprintf (reply, sizeof reply, "error cannot send signal %ld to container pid %d: %s", signum,
+                (int)mon->container_pid, strerror (errno));
       sv_mon_ctl_reply (mon, serial, reply);
       return;
     }
@@ -316,8 +313,9 @@ handle_attach (SvMonitor *mon, SvMonClient *client)
   int fd;
 
   if (client->n_fds == 0)
-    return reply_error (mon, serial, "%s",
-                        "attach needs one file descriptor sent with SCM_RIGHTS in the same message");
+    return reply_error (
+        mon, serial, "%s",
+        "attach needs one file descriptor sent with SCM_RIGHTS in the same message");
 
   fd = client->fds[0];
   memmove (client->fds, client->fds + 1, (client->n_fds - 1) * sizeof *client->fds);

@@ -72,7 +72,7 @@ size_t
 sv_mon_json_escape (char *out, const char *in, size_t len)
 {
   static const char hex[] = "0123456789abcdef";
-  const unsigned char *p = (const unsigned char *) in;
+  const unsigned char *p = (const unsigned char *)in;
   size_t o = 0;
 
   for (size_t i = 0; i < len;)
@@ -104,11 +104,21 @@ sv_mon_json_escape (char *out, const char *in, size_t len)
           n = 1;
           switch (c)
             {
-            case '"': esc = "\\\""; break;
-            case '\\': esc = "\\\\"; break;
-            case '\n': esc = "\\n"; break;
-            case '\r': esc = "\\r"; break;
-            case '\t': esc = "\\t"; break;
+            case '"':
+              esc = "\\\"";
+              break;
+            case '\\':
+              esc = "\\\\";
+              break;
+            case '\n':
+              esc = "\\n";
+              break;
+            case '\r':
+              esc = "\\r";
+              break;
+            case '\t':
+              esc = "\\t";
+              break;
             default:
               if (c < 0x20)
                 {
@@ -132,7 +142,7 @@ sv_mon_json_escape (char *out, const char *in, size_t len)
       else
         {
           if (out)
-            out[o] = (char) c;
+            out[o] = (char)c;
           o++;
         }
       i += n;
@@ -229,7 +239,7 @@ line_reset (SvMonLine *line)
 static size_t
 utf8_split_point (const char *text, size_t len)
 {
-  const unsigned char *p = (const unsigned char *) text;
+  const unsigned char *p = (const unsigned char *)text;
 
   for (size_t back = 1; back <= 3 && back < len; back++)
     {
@@ -263,7 +273,7 @@ sv_mon_log_write (SvMonLog *log, int stream, const char *data, size_t len)
       const char *nl = memchr (data, '\n', take);
 
       if (nl)
-        take = (size_t) (nl - data) + 1;
+        take = (size_t)(nl - data) + 1;
       else if (take < room)
         {
           /* An incomplete line: keep it until more data or end of file. */

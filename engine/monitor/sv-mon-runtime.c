@@ -72,7 +72,7 @@ sv_mon_runtime_spawn (SvMonitor *mon, const char *const *args, int in_fd, int ou
   posix_spawnattr_setsigmask (&attr, &empty);
   posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
-  r = posix_spawn (&pid, mon->runtime, &actions, &attr, (char *const *) argv, environ);
+  r = posix_spawn (&pid, mon->runtime, &actions, &attr, (char *const *)argv, environ);
 
   posix_spawnattr_destroy (&attr);
   posix_spawn_file_actions_destroy (&actions);
@@ -112,8 +112,7 @@ sv_mon_runtime_log_size (SvMonitor *mon)
   char path[4096];
   struct stat st;
 
-  if (sv_mon_path (path, sizeof path, mon->state_dir, "runtime.log") < 0
-      || stat (path, &st) < 0)
+  if (sv_mon_path (path, sizeof path, mon->state_dir, "runtime.log") < 0 || stat (path, &st) < 0)
     return 0;
   return st.st_size;
 }
@@ -123,26 +122,26 @@ utf8_encode (char *out, unsigned cp)
 {
   if (cp < 0x80)
     {
-      out[0] = (char) cp;
+      out[0] = (char)cp;
       return 1;
     }
   if (cp < 0x800)
     {
-      out[0] = (char) (0xc0 | (cp >> 6));
-      out[1] = (char) (0x80 | (cp & 0x3f));
+      out[0] = (char)(0xc0 | (cp >> 6));
+      out[1] = (char)(0x80 | (cp & 0x3f));
       return 2;
     }
   if (cp < 0x10000)
     {
-      out[0] = (char) (0xe0 | (cp >> 12));
-      out[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
-      out[2] = (char) (0x80 | (cp & 0x3f));
+      out[0] = (char)(0xe0 | (cp >> 12));
+      out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+      out[2] = (char)(0x80 | (cp & 0x3f));
       return 3;
     }
-  out[0] = (char) (0xf0 | (cp >> 18));
-  out[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
-  out[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
-  out[3] = (char) (0x80 | (cp & 0x3f));
+  out[0] = (char)(0xf0 | (cp >> 18));
+  out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+  out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+  out[3] = (char)(0x80 | (cp & 0x3f));
   return 4;
 }
 
@@ -158,11 +157,11 @@ parse_hex4 (const char *p, const char *end, unsigned *value)
       unsigned digit;
 
       if (c >= '0' && c <= '9')
-        digit = (unsigned) (c - '0');
+        digit = (unsigned)(c - '0');
       else if (c >= 'a' && c <= 'f')
-        digit = (unsigned) (c - 'a' + 10);
+        digit = (unsigned)(c - 'a' + 10);
       else if (c >= 'A' && c <= 'F')
-        digit = (unsigned) (c - 'A' + 10);
+        digit = (unsigned)(c - 'A' + 10);
       else
         return -1;
       *value = *value * 16 + digit;
@@ -191,11 +190,21 @@ parse_string (const char **p, const char *end, char *out, size_t out_size)
             return -1;
           switch (*s)
             {
-            case 'n': buf[0] = '\n'; break;
-            case 't': buf[0] = '\t'; break;
-            case 'r': buf[0] = '\r'; break;
-            case 'b': buf[0] = '\b'; break;
-            case 'f': buf[0] = '\f'; break;
+            case 'n':
+              buf[0] = '\n';
+              break;
+            case 't':
+              buf[0] = '\t';
+              break;
+            case 'r':
+              buf[0] = '\r';
+              break;
+            case 'b':
+              buf[0] = '\b';
+              break;
+            case 'f':
+              buf[0] = '\f';
+              break;
             case 'u':
               if (parse_hex4 (s + 1, end, &cp) < 0)
                 return -1;
@@ -214,7 +223,9 @@ parse_string (const char **p, const char *end, char *out, size_t out_size)
                 cp = 0xfffd;
               n = utf8_encode (buf, cp);
               break;
-            default: buf[0] = *s; break;
+            default:
+              buf[0] = *s;
+              break;
             }
         }
       else
@@ -320,8 +331,8 @@ sv_mon_json_get_string (const char *line, size_t len, const char *key, char *out
  * that the runtime appended to runtime.log after offset SINCE, or else the
  * command's exit status. */
 void
-sv_mon_runtime_error (SvMonitor *mon, off_t since, const char *command, int wait_status,
-                      char *msg, size_t msg_size)
+sv_mon_runtime_error (SvMonitor *mon, off_t since, const char *command, int wait_status, char *msg,
+                      size_t msg_size)
 {
   char path[4096];
   char *text = NULL;
@@ -337,21 +348,21 @@ sv_mon_runtime_error (SvMonitor *mon, off_t since, const char *command, int wait
   if (size > since && sv_mon_path (path, sizeof path, mon->state_dir, "runtime.log") == 0
       && (fd = open (path, O_RDONLY | O_CLOEXEC)) >= 0)
     {
-      text = malloc ((size_t) (size - since));
+      text = malloc ((size_t)(size - since));
       if (text)
-        n = pread (fd, text, (size_t) (size - since), since);
+        n = pread (fd, text, (size_t)(size - since), since);
       close (fd);
     }
 
   for (ssize_t start = 0; text && start < n;)
     {
-      char *nl = memchr (text + start, '\n', (size_t) (n - start));
-      size_t line_len = nl ? (size_t) (nl - (text + start)) : (size_t) (n - start);
+      char *nl = memchr (text + start, '\n', (size_t)(n - start));
+      size_t line_len = nl ? (size_t)(nl - (text + start)) : (size_t)(n - start);
 
       if (sv_mon_json_get_string (text + start, line_len, "msg", msg, msg_size) == 0
           && msg[0] != '\0')
         found = true;
-      start += (ssize_t) line_len + 1;
+      start += (ssize_t)line_len + 1;
     }
   free (text);
 
@@ -395,9 +406,9 @@ sv_mon_warn (SvMonitor *mon, const char *format, ...)
 
   clock_gettime (CLOCK_REALTIME, &now);
   sv_mon_format_time (time_text, sizeof time_text, &now);
-  len = (size_t) snprintf (line, sizeof line,
-                           "{\"level\":\"warning\",\"msg\":\"servin-monitor: %s\",\"time\":\"%s\"}\n",
-                           escaped, time_text);
+  len = (size_t)snprintf (
+      line, sizeof line, "{\"level\":\"warning\",\"msg\":\"servin-monitor: %s\",\"time\":\"%s\"}\n",
+      escaped, time_text);
   if (len >= sizeof line)
     return;
 

@@ -78,7 +78,7 @@ sv_mon_write_all (int fd, const void *data, size_t len)
       if (n < 0)
         return -1;
       p += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
     }
   return 0;
 }
@@ -92,7 +92,7 @@ sv_mon_write_file_atomic (const char *path, const char *data, size_t len, mode_t
   int fd;
   int saved;
 
-  if ((size_t) snprintf (tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+  if ((size_t)snprintf (tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
     {
       errno = ENAMETOOLONG;
       return -1;
@@ -129,16 +129,16 @@ sv_mon_format_time (char *out, size_t size, const struct timespec *ts)
   int n;
 
   gmtime_r (&ts->tv_sec, &tm);
-  n = snprintf (out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec);
-  return n < 0 ? 0 : (size_t) n;
+  n = snprintf (out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec);
+  return n < 0 ? 0 : (size_t)n;
 }
 
 /* Replace control characters so TEXT fits on one protocol line. */
 void
 sv_mon_sanitize_line (char *text)
 {
-  for (unsigned char *p = (unsigned char *) text; *p; p++)
+  for (unsigned char *p = (unsigned char *)text; *p; p++)
     if (*p < 0x20 || *p == 0x7f)
       *p = ' ';
 }
@@ -146,7 +146,7 @@ sv_mon_sanitize_line (char *text)
 int
 sv_mon_path (char *out, size_t size, const char *dir, const char *name)
 {
-  if ((size_t) snprintf (out, size, "%s/%s", dir, name) >= size)
+  if ((size_t)snprintf (out, size, "%s/%s", dir, name) >= size)
     {
       errno = ENAMETOOLONG;
       return -1;

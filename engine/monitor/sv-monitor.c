@@ -179,15 +179,33 @@ parse_options (SvMonitor *mon, int argc, char **argv)
     {
       switch (opt)
         {
-        case OPT_ID: mon->id = optarg; break;
-        case OPT_BUNDLE: mon->bundle = optarg; break;
-        case OPT_STATE: mon->state_dir = optarg; break;
-        case OPT_LOG: mon->log_path = optarg; break;
-        case OPT_RUNTIME: mon->runtime = optarg; break;
-        case OPT_RUNTIME_ROOT: mon->runtime_root = optarg; break;
-        case OPT_SYNC_FD: sync_text = optarg; break;
-        case OPT_STDIN: mon->with_stdin = true; break;
-        case OPT_HELP: usage (stdout); exit (0);
+        case OPT_ID:
+          mon->id = optarg;
+          break;
+        case OPT_BUNDLE:
+          mon->bundle = optarg;
+          break;
+        case OPT_STATE:
+          mon->state_dir = optarg;
+          break;
+        case OPT_LOG:
+          mon->log_path = optarg;
+          break;
+        case OPT_RUNTIME:
+          mon->runtime = optarg;
+          break;
+        case OPT_RUNTIME_ROOT:
+          mon->runtime_root = optarg;
+          break;
+        case OPT_SYNC_FD:
+          sync_text = optarg;
+          break;
+        case OPT_STDIN:
+          mon->with_stdin = true;
+          break;
+        case OPT_HELP:
+          usage (stdout);
+          exit (0);
         default:
           fail_usage (mon, "invalid option %s; run servin-monitor --help for the options",
                       argv[optind - 1]);
@@ -204,9 +222,9 @@ parse_options (SvMonitor *mon, int argc, char **argv)
       fd = strtol (sync_text, &end, 10);
       if (sync_text[0] < '0' || sync_text[0] > '9' || *end != '\0' || errno != 0 || fd > INT_MAX)
         fail_usage (mon, "invalid --sync-fd \"%s\": expected a file descriptor number", sync_text);
-      if (fcntl ((int) fd, F_GETFD) < 0)
+      if (fcntl ((int)fd, F_GETFD) < 0)
         fail_usage (mon, "invalid --sync-fd %ld: %s", fd, strerror (errno));
-      mon->sync_fd = (int) fd;
+      mon->sync_fd = (int)fd;
     }
 
   if (optind < argc)
@@ -216,8 +234,10 @@ parse_options (SvMonitor *mon, int argc, char **argv)
     fail_usage (mon, "missing option: --id, --bundle, --state, --log and --runtime are required");
   if (mon->id[0] == '\0' || mon->id[0] == '-' || strchr (mon->id, '/')
       || strcspn (mon->id, " \t\n\r") != strlen (mon->id))
-    fail_usage (mon, "invalid container id \"%s\": it must not be empty, start with '-' or "
-                "contain '/' or spaces", mon->id);
+    fail_usage (mon,
+                "invalid container id \"%s\": it must not be empty, start with '-' or "
+                "contain '/' or spaces",
+                mon->id);
   if (!is_directory (mon->bundle))
     fail_usage (mon, "bundle folder %s not found", mon->bundle);
   if (!is_directory (mon->state_dir))
@@ -231,7 +251,7 @@ parse_options (SvMonitor *mon, int argc, char **argv)
 static void
 close_inherited_fds (int keep)
 {
-  if (close_range (3, (unsigned) keep - 1, 0) == 0 && close_range ((unsigned) keep + 1, ~0U, 0) == 0)
+  if (close_range (3, (unsigned)keep - 1, 0) == 0 && close_range ((unsigned)keep + 1, ~0U, 0) == 0)
     return;
 
   /* Kernels before 5.9 have no close_range. */
@@ -307,10 +327,10 @@ write_monitor_pid (SvMonitor *mon)
 {
   char path[4096];
   char text[32];
-  int len = snprintf (text, sizeof text, "%d\n", (int) getpid ());
+  int len = snprintf (text, sizeof text, "%d\n", (int)getpid ());
 
   if (sv_mon_path (path, sizeof path, mon->state_dir, "monitor.pid") < 0
-      || sv_mon_write_file_atomic (path, text, (size_t) len, 0644) < 0)
+      || sv_mon_write_file_atomic (path, text, (size_t)len, 0644) < 0)
     fail (mon, "cannot write %s/monitor.pid: %s", mon->state_dir, strerror (errno));
   created_monitor_pid = true;
 }
@@ -404,8 +424,8 @@ handle_output (SvMonitor *mon, int stream)
       return 0;
     }
 
-  sv_mon_log_write (&mon->log, stream, buf, (size_t) n);
-  sv_mon_attach_broadcast (mon, stream, buf, (size_t) n);
+  sv_mon_log_write (&mon->log, stream, buf, (size_t)n);
+  sv_mon_attach_broadcast (mon, stream, buf, (size_t)n);
   return n;
 }
 
@@ -446,7 +466,7 @@ read_container_pid (SvMonitor *mon)
       errno = EINVAL;
       return -1;
     }
-  return (pid_t) pid;
+  return (pid_t)pid;
 }
 
 /* Check that the container init, now re-parented to this subreaper, is our
@@ -469,8 +489,8 @@ adopt_container (SvMonitor *mon, pid_t pid)
   if (r == pid)
     container_exited (mon, status);
   else if (r < 0)
-    fail (mon, "container init pid %d of %s is not a child of the monitor: %s", (int) pid,
-          mon->id, strerror (errno));
+    fail (mon, "container init pid %d of %s is not a child of the monitor: %s", (int)pid, mon->id,
+          strerror (errno));
 }
 
 /* Run RUNTIME create with pipes as the container's stdio and wait for it,
@@ -662,8 +682,12 @@ dispatch (SvMonitor *mon, PollSet *set)
 
       switch (set->sources[i])
         {
-        case SOURCE_SIGNAL: reap_children (mon); break;
-        case SOURCE_LISTEN: sv_mon_ctl_accept (mon); break;
+        case SOURCE_SIGNAL:
+          reap_children (mon);
+          break;
+        case SOURCE_LISTEN:
+          sv_mon_ctl_accept (mon);
+          break;
         case SOURCE_STDOUT:
           if (mon->output_fds[SV_MON_STDOUT] == fd)
             handle_output (mon, SV_MON_STDOUT);
@@ -684,8 +708,11 @@ dispatch (SvMonitor *mon, PollSet *set)
                 break;
               }
           break;
-        case SOURCE_ATTACH: handle_attach_events (mon, fd, revents); break;
-        default: break;
+        case SOURCE_ATTACH:
+          handle_attach_events (mon, fd, revents);
+          break;
+        default:
+          break;
         }
     }
 }
@@ -710,8 +737,10 @@ drop_stalled_attaches (SvMonitor *mon)
 
       if (attach->out.len > 0 && elapsed_ms (&attach->stalled_since) > ATTACH_STALL_TIMEOUT_MS)
         {
-          sv_mon_warn (mon, "dropping attach fd %d of container %s: its reader took no output "
-                       "for %d ms", attach->fd, mon->id, ATTACH_STALL_TIMEOUT_MS);
+          sv_mon_warn (mon,
+                       "dropping attach fd %d of container %s: its reader took no output "
+                       "for %d ms",
+                       attach->fd, mon->id, ATTACH_STALL_TIMEOUT_MS);
           sv_mon_attach_remove (mon, i);
         }
     }
@@ -731,9 +760,10 @@ drained (SvMonitor *mon)
       for (int stream = 0; stream < 2; stream++)
         if (mon->output_fds[stream] >= 0)
           {
-            sv_mon_warn (mon, "%s of container %s still open %d ms after its init exited; "
-                         "closing it", stream == SV_MON_STDOUT ? "stdout" : "stderr", mon->id,
-                         DRAIN_TIMEOUT_MS);
+            sv_mon_warn (mon,
+                         "%s of container %s still open %d ms after its init exited; "
+                         "closing it",
+                         stream == SV_MON_STDOUT ? "stdout" : "stderr", mon->id, DRAIN_TIMEOUT_MS);
             while (handle_output (mon, stream) > 0)
               ;
             if (mon->output_fds[stream] >= 0)
@@ -791,7 +821,7 @@ write_exit_file (SvMonitor *mon)
   len = snprintf (text, sizeof text, "{\"exit_code\":%d,\"signal\":%d,\"finished_at\":\"%s\"}\n",
                   code, signal_number, time_text);
   if (sv_mon_path (path, sizeof path, mon->state_dir, "exit") < 0
-      || sv_mon_write_file_atomic (path, text, (size_t) len, 0644) < 0)
+      || sv_mon_write_file_atomic (path, text, (size_t)len, 0644) < 0)
     sv_mon_warn (mon, "cannot write %s/exit: %s", mon->state_dir, strerror (errno));
 }
 
@@ -826,8 +856,7 @@ flush_attaches (SvMonitor *mon)
 /* Record the exit, then release everything: attach fds, the runtime's state,
  * the control socket. End of file on a control connection tells servind
  * that STATE/exit is there to read. */
-static void __attribute__ ((noreturn))
-finish (SvMonitor *mon)
+static void __attribute__ ((noreturn)) finish (SvMonitor *mon)
 {
   const char *args[] = { "delete", "--force", mon->id, NULL };
   char path[4096];

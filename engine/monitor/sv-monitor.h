@@ -166,8 +166,7 @@ void sv_mon_runtime_error (SvMonitor *mon, off_t since, const char *command, int
                            char *msg, size_t msg_size);
 int sv_mon_json_get_string (const char *line, size_t len, const char *key, char *out,
                             size_t out_size);
-void sv_mon_warn (SvMonitor *mon, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
+void sv_mon_warn (SvMonitor *mon, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
 
 /* Attach fds and stdin (sv-mon-attach.c). */
 int sv_mon_attach_add (SvMonitor *mon, int fd);
