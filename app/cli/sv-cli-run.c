@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "sv-cli.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The options that run and create share, with the Docker API field each sets. */
+typedef struct
+{
+  gboolean detach;
+  gboolean auto_remove;
+  gboolean interactive;
+  char *name;
+  char *workdir;
+  char *user;
+  char *entrypoint;
+  char *hostname;
+  char *platform;
+  GPtrArray *env;
+  GPtrArray *labels;
+} CreateOptions;
+
+static void
+create_options_clear (CreateOptions *options)
+{
+  g_free (options->name);
+  g_free (options->workdir);
+  g_free (options->user);
+  g_free (options->entrypoint);
+  g_free (options->hostname);
+  g_free (options->platform);
+  g_clear_pointer (&options->env, g_ptr_array_unref);
+  g_clear_pointer (&options->labels, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CreateOptions, create_options_clear)
+
+#define CREATE_OPTION_ENTRIES(o)                                                                   \
+  {                                                                                                \
+    "env",     'e',    SV_CLI_OPTION_LIST,                                                         \
+    &(o)->env, "list", "Set an environment variable (KEY=VALUE, or KEY to pass on servin's own)"   \
+  },                                                                                               \
+      { "entrypoint",     0,        SV_CLI_OPTION_STRING,                                          \
+        &(o)->entrypoint, "string", "Overwrite the default ENTRYPOINT of the image" },             \
+      { "hostname", 0, SV_CLI_OPTION_STRING, &(o)->hostname, "string", "Container host name" },    \
+      { "interactive",     'i',  SV_CLI_OPTION_BOOL,                                               \
+        &(o)->interactive, NULL, "Keep STDIN open and pass servin's input to the container" },     \
+      { "label",      'l',    SV_CLI_OPTION_LIST,                                                  \
+        &(o)->labels, "list", "Set metadata on the container (KEY=VALUE)" },                       \
+      { "name", 0, SV_CLI_OPTION_STRING, &(o)->name, "string", "Assign a name to the container" }, \
+      { "platform",                                                                                \
+        0,                                                                                         \
+        SV_CLI_OPTION_STRING,                                                                      \
+        &(o)->platform,                                                                            \
+        "string",                                                                                  \
+        "Platform to pull the image for when it is missing (os/arch[/variant])" },                 \
+      { "rm",                                                                                      \
+        0,                                                                                         \
+        SV_CLI_OPTION_BOOL,                                                                        \
+        &(o)->auto_remove,                                                                         \
+        NULL,                                                                                      \
+        "Automatically remove the container when it exits" },                                      \
+      { "user",     'u',      SV_CLI_OPTION_STRING,                                                \
+        &(o)->user, "string", "Username or UID (format: <name|uid>[:<group|gid>])" },              \
+  {                                                                                                \
+    "workdir", 'w', SV_CLI_OPTION_STRING, &(o)->workdir, "string",                                 \
+        "Working directory inside the container"                                                   \
+  }
+
+static GVariant *
+strv_variant (GPtrArray *array, guint start)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_STRING_ARRAY);
+  for (guint i = start; array != NULL && i < array->len; i++)
+    g_variant_builder_add (&builder, "s", (const char *)array->pdata[i]);
+  return g_variant_builder_end (&builder);
+}
+
+/* docker passes "-e KEY" on with the value of KEY in its own environment,
+ * and drops it when KEY is not set there. */
+static GVariant *
+env_variant (GPtrArray *env)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_STRING_ARRAY);
+  for (guint i = 0; env != NULL && i < env->len; i++)
+    {
+      const char *entry = env->pdata[i];
+      const char *value;
+
+      if (strchr (entry, '=') != NULL)
+        {
+          g_variant_builder_add (&builder, "s", entry);
+          continue;
+        }
+      value = g_getenv (entry);
+      if (value != NULL)
+        g_variant_builder_add_value (
+            &builder, g_variant_new_take_string (g_strdup_printf ("%s=%s", entry, value)));
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+labels_variant (GPtrArray *labels, GVariant **out, GError **error)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  for (guint i = 0; labels != NULL && i < labels->len; i++)
+    {
+      const char *label = labels->pdata[i];
+      const char *equals = strchr (label, '=');
+      g_autofree char *key = equals ? g_strndup (label, equals - label) : g_strdup (label);
+
+      if (*key == '\0')
+        {
+          g_variant_builder_clear (&builder);
+          g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_INVALID_ARGUMENT,
+                       "invalid label \"%s\": the key is empty; use --label KEY=VALUE", label);
+          return FALSE;
+        }
+      g_variant_builder_add (&builder, "{ss}", key, equals ? equals + 1 : "");
+    }
+  *out = g_variant_builder_end (&builder);
+  return TRUE;
+}
+
+/* Builds Create's config from the options, the image (args[0]) and the
+ * command (the rest of args), with the Docker Engine API's field names. */
+static GVariant *
+build_config (const CreateOptions *options, GPtrArray *args, GError **error)
+{
+  GVariantDict dict;
+  GVariant *labels = NULL;
+
+  if (!labels_variant (options->labels, &labels, error))
+    return NULL;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "Image", "s", (const char *)args->pdata[0]);
+  if (args->len > 1)
+    g_variant_dict_insert_value (&dict, "Cmd", strv_variant (args, 1));
+  if (options->entrypoint != NULL)
+    {
+      /* An empty --entrypoint clears the image's entrypoint, as in docker. */
+      const char *entrypoint[] = { options->entrypoint, NULL };
+
+      g_variant_dict_insert_value (
+          &dict, "Entrypoint",
+          g_variant_new_strv (entrypoint, *options->entrypoint != '\0' ? 1 : 0));
+    }
+  if (options->env != NULL)
+    g_variant_dict_insert_value (&dict, "Env", env_variant (options->env));
+  if (options->workdir != NULL)
+    g_variant_dict_insert (&dict, "WorkingDir", "s", options->workdir);
+  if (options->user != NULL)
+    g_variant_dict_insert (&dict, "User", "s", options->user);
+  if (options->hostname != NULL)
+    g_variant_dict_insert (&dict, "Hostname", "s", options->hostname);
+  if (options->labels != NULL)
+    g_variant_dict_insert_value (&dict, "Labels", labels);
+  else
+    g_variant_unref (g_variant_ref_sink (labels));
+  g_variant_dict_insert (&dict, "AutoRemove", "b", options->auto_remove);
+  g_variant_dict_insert (&dict, "OpenStdin", "b", options->interactive);
+  g_variant_dict_insert (&dict, "Tty", "b", FALSE);
+  return g_variant_dict_end (&dict);
+}
+
+/* Calls Manager.Create; when the image is missing, pulls it as docker run
+ * does, with the progress on stderr, and creates again. */
+static char *
+create_container (GDBusObjectManager *objects, SvDBusManager *manager, const CreateOptions *options,
+                  GVariant *config, const char *image, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  char *path = NULL;
+
+  g_variant_ref_sink (config);
+  if (sv_dbus_manager_call_create_sync (manager, options->name ? options->name : "", config, &path,
+                                        NULL, &local_error))
+    goto out;
+
+  if (!g_error_matches (local_error, SV_DBUS_ERROR, SV_DBUS_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      goto out;
+    }
+
+  fprintf (stderr, "Unable to find image '%s' locally\n", image);
+  g_clear_error (&local_error);
+  if (!sv_cli_pull_image (objects, manager, image, options->platform, stderr, error))
+    goto out;
+
+  if (!sv_dbus_manager_call_create_sync (manager, options->name ? options->name : "", config, &path,
+                                         NULL, error))
+    path = NULL;
+
+out:
+  g_variant_unref (config);
+  return path;
+}
+
+/* State of an attached run: the stream, stdin, the pending Wait and
+ * the signals passed on to the container. */
+typedef struct
+{
+  GMainLoop *loop;
+  SvDBusContainer *container;
+  SvClientDemux *demux;
+  int stream_fd;
+  guint stream_watch;
+  guint stdin_watch;
+  guint signal_watches[3];
+  gboolean stream_done;
+  gboolean wait_done;
+  int exit_code;
+  GError *error;
+} Attached;
+
+static gboolean
+write_frame_cb (SvClientStream stream, const guint8 *data, gsize length, gpointer user_data,
+                GError **error)
+{
+  return sv_cli_write_all (stream == SV_CLIENT_STREAM_STDERR ? STDERR_FILENO : STDOUT_FILENO, data,
+                           length, error);
+}
+
+static void
+check_done (Attached *attached)
+{
+  if (attached->stream_done && attached->wait_done)
+    g_main_loop_quit (attached->loop);
+}
+
+static gboolean
+on_stream_cb (int fd, GIOCondition condition, gpointer user_data)
+{
+  Attached *attached = user_data;
+  guint8 buffer[65536];
+  ssize_t length;
+
+  length = read (fd, buffer, sizeof buffer);
+  if (length < 0 && (errno == EINTR || errno == EAGAIN))
+    return G_SOURCE_CONTINUE;
+
+  if (length > 0 && sv_client_demux_feed (attached->demux, buffer, length, &attached->error))
+    return G_SOURCE_CONTINUE;
+
+  if (length < 0 && attached->error == NULL)
+    g_set_error (&attached->error, G_IO_ERROR, g_io_error_from_errno (errno),
+                 "cannot read the container's output: %s", g_strerror (errno));
+  if (length == 0)
+    sv_client_demux_finish (attached->demux, &attached->error);
+
+  attached->stream_watch = 0;
+  attached->stream_done = TRUE;
+  check_done (attached);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_stdin_cb (int fd, GIOCondition condition, gpointer user_data)
+{
+  Attached *attached = user_data;
+  guint8 buffer[65536];
+  ssize_t length;
+
+  length = read (fd, buffer, sizeof buffer);
+  if (length < 0 && (errno == EINTR || errno == EAGAIN))
+    return G_SOURCE_CONTINUE;
+
+  /* A container that closed its input makes the write fail: stop copying then. */
+  if (length > 0 && sv_cli_write_all (attached->stream_fd, buffer, length, NULL))
+    return G_SOURCE_CONTINUE;
+
+  /* End of input: the container sees end of file on its stdin. */
+  shutdown (attached->stream_fd, SHUT_WR);
+  attached->stdin_watch = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_wait_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Attached *attached = user_data;
+  g_autoptr (GError) error = NULL;
+  int exit_code = 0;
+
+  if (sv_dbus_container_call_wait_finish (SV_DBUS_CONTAINER (source), &exit_code, result, &error))
+    attached->exit_code = exit_code;
+  else if (attached->error == NULL)
+    attached->error = g_steal_pointer (&error);
+
+  attached->wait_done = TRUE;
+  check_done (attached);
+}
+
+static void
+on_kill_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!sv_dbus_container_call_kill_finish (SV_DBUS_CONTAINER (source), result, &error))
+    sv_cli_print_error (error);
+}
+
+typedef struct
+{
+  Attached *attached;
+  int number;
+  const char *name;
+} ForwardedSignal;
+
+/* docker run passes the signals it receives on to the container. */
+static gboolean
+on_signal_cb (gpointer user_data)
+{
+  ForwardedSignal *forwarded = user_data;
+
+  sv_dbus_container_call_kill (forwarded->attached->container, forwarded->name, NULL, on_kill_cb,
+                               NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+start_container (SvDBusContainer *container, GError **error)
+{
+  /* Start returns once the process runs, which can take a while on a busy
+   * machine, so the call has no D-Bus timeout of its own. */
+  return g_dbus_proxy_call_sync (G_DBUS_PROXY (container), "Start", NULL, G_DBUS_CALL_FLAGS_NONE,
+                                 G_MAXINT, NULL, error)
+         != NULL;
+}
+
+/**
+ * sv_cli_attach_and_wait:
+ * @objects: the connection from sv_cli_connect()
+ * @container: a created or running container
+ * @interactive: whether to pass servin's stdin to the container
+ * @start: whether to start the container after attaching
+ *
+ * Attaches to @container (before starting it, so no output is lost), copies
+ * its output to stdout and stderr, waits for it to exit and returns its exit
+ * status, or 125 when a step failed before the container ran.
+ */
+int
+sv_cli_attach_and_wait (GDBusObjectManager *objects, SvDBusContainer *container,
+                        gboolean interactive, gboolean start)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (SvClientDemux) demux = NULL;
+  Attached attached = { 0 };
+  ForwardedSignal forwarded[] = {
+    { &attached, SIGINT, "SIGINT" },
+    { &attached, SIGTERM, "SIGTERM" },
+    { &attached, SIGHUP, "SIGHUP" },
+  };
+  int fd;
+
+  fd = sv_client_container_attach (container, NULL, NULL, &error);
+  if (fd < 0)
+    {
+      sv_cli_print_error (error);
+      return SV_CLI_EXIT_USAGE;
+    }
+
+  if (start && !start_container (container, &error))
+    {
+      sv_cli_print_error (error);
+      close (fd);
+      return SV_CLI_EXIT_USAGE;
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  demux = sv_client_demux_new (write_frame_cb, NULL);
+  attached.loop = loop;
+  attached.container = container;
+  attached.demux = demux;
+  attached.stream_fd = fd;
+
+  attached.stream_watch
+      = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stream_cb, &attached);
+  if (interactive)
+    attached.stdin_watch
+        = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin_cb, &attached);
+  for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    attached.signal_watches[i]
+        = g_unix_signal_add (forwarded[i].number, on_signal_cb, &forwarded[i]);
+
+  g_dbus_proxy_call (G_DBUS_PROXY (container), "Wait", NULL, G_DBUS_CALL_FLAGS_NONE, G_MAXINT, NULL,
+                     on_wait_cb, &attached);
+
+  g_main_loop_run (loop);
+
+  for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    g_source_remove (attached.signal_watches[i]);
+  if (attached.stdin_watch != 0)
+    g_source_remove (attached.stdin_watch);
+  close (fd);
+
+  if (attached.error != NULL)
+    {
+      sv_cli_print_error (attached.error);
+      g_error_free (attached.error);
+      return SV_CLI_EXIT_USAGE;
+    }
+  return sv_cli_container_exit_status (attached.exit_code);
+}
+
+static int
+run_or_create (const SvCliInvocation *invocation, gboolean run)
+{
+  g_auto (CreateOptions) options = { 0 };
+  const SvCliOption run_options[] = {
+    { "detach", 'd', SV_CLI_OPTION_BOOL, &options.detach, NULL,
+      "Run the container in the background and print its ID" },
+    CREATE_OPTION_ENTRIES (&options),
+    { NULL },
+  };
+  const SvCliOption create_options[] = {
+    CREATE_OPTION_ENTRIES (&options),
+    { NULL },
+  };
+  g_autoptr (GPtrArray) args = NULL;
+  g_autoptr (GDBusObjectManager) objects = NULL;
+  g_autoptr (SvDBusManager) manager = NULL;
+  g_autoptr (SvDBusContainer) container = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  GVariant *config;
+  int exit_code;
+
+  sv_cli_set_error_prefix (TRUE);
+  args = sv_cli_parse (invocation, run ? run_options : create_options,
+                       SV_CLI_PARSE_STOP_AT_ARGUMENT, 1, -1, "IMAGE", &exit_code);
+  if (args == NULL)
+    return exit_code;
+
+  config = build_config (&options, args, &error);
+  if (config == NULL)
+    {
+      sv_cli_print_error (error);
+      return SV_CLI_EXIT_USAGE;
+    }
+  g_variant_ref_sink (config);
+
+  objects = sv_cli_connect ();
+  manager = objects ? sv_cli_get_manager (objects) : NULL;
+  if (manager != NULL)
+    path = create_container (objects, manager, &options, config, args->pdata[0], &error);
+  g_variant_unref (config);
+  if (manager == NULL)
+    return SV_CLI_EXIT_USAGE;
+  if (path != NULL)
+    container = sv_client_get_container (objects, path, NULL, &error);
+  if (container == NULL)
+    {
+      sv_cli_print_error (error);
+      return SV_CLI_EXIT_USAGE;
+    }
+
+  if (!run)
+    {
+      printf ("%s\n", sv_dbus_container_get_id (container));
+      return 0;
+    }
+
+  if (!options.detach)
+    return sv_cli_attach_and_wait (objects, container, options.interactive, TRUE);
+
+  if (!start_container (container, &error))
+    {
+      sv_cli_print_error (error);
+      return SV_CLI_EXIT_USAGE;
+    }
+  printf ("%s\n", sv_dbus_container_get_id (container));
+  return 0;
+}
+
+int
+sv_cli_run (const SvCliInvocation *invocation)
+{
+  return run_or_create (invocation, TRUE);
+}
+
+int
+sv_cli_create (const SvCliInvocation *invocation)
+{
+  return run_or_create (invocation, FALSE);
+}
+
+/* docker start: starts containers and prints their names, or with -a
+ * attaches to one and exits with its status. */
+int
+sv_cli_start (const SvCliInvocation *invocation)
+{
+  gboolean attach = FALSE;
+  gboolean interactive = FALSE;
+  const SvCliOption options[] = {
+    { "attach", 'a', SV_CLI_OPTION_BOOL, &attach, NULL,
+      "Attach the container's output and pass on signals" },
+    { "interactive", 'i', SV_CLI_OPTION_BOOL, &interactive, NULL, "Attach the container's STDIN" },
+    { NULL },
+  };
+  g_autoptr (GPtrArray) args = NULL;
+  g_autoptr (GDBusObjectManager) objects = NULL;
+  int exit_code = 0;
+
+  args = sv_cli_parse (invocation, options, SV_CLI_PARSE_INTERSPERSED, 1, -1, "CONTAINER",
+                       &exit_code);
+  if (args == NULL)
+    return exit_code;
+
+  if ((attach || interactive) && args->len > 1)
+    {
+      sv_cli_print_message ("you cannot start and attach multiple containers at once");
+      return 1;
+    }
+
+  objects = sv_cli_connect ();
+  if (objects == NULL)
+    return 1;
+
+  for (guint i = 0; i < args->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SvDBusContainer) container = NULL;
+
+      container = sv_client_find_container (objects, args->pdata[i], &error);
+      if (container != NULL && (attach || interactive))
+        return sv_cli_attach_and_wait (objects, container, interactive, TRUE);
+
+      if (container != NULL && start_container (container, &error))
+        {
+          printf ("%s\n", (const char *)args->pdata[i]);
+          continue;
+        }
+      sv_cli_print_error (error);
+      exit_code = 1;
+    }
+  return exit_code;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "sv-client-connection.h"
+
+#include "sv-client-error.h"
+
+/* The address GIO connects to for G_BUS_TYPE_SYSTEM, for messages. */
+const char *
+sv_client_get_system_bus_address (void)
+{
+  const char *address = g_getenv ("DBUS_SYSTEM_BUS_ADDRESS");
+
+  return (address != NULL && *address != '\0') ? address : SV_CLIENT_DEFAULT_SYSTEM_BUS;
+}
+
+static void
+set_no_service_error (GError **error, const char *detail)
+{
+  if (detail != NULL)
+    g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_NO_SERVICE,
+                 "servind is not running on the system bus (%s). %s", detail,
+                 SV_CLIENT_NO_SERVICE_ADVICE);
+  else
+    g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_NO_SERVICE,
+                 "servind is not running on the system bus. %s", SV_CLIENT_NO_SERVICE_ADVICE);
+}
+
+/* Asks the bus to start servind unless it already runs. A bus without a
+ * service file for the name answers ServiceUnknown. */
+static gboolean
+start_service (GDBusConnection *bus, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  reply = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "StartServiceByName", g_variant_new ("(su)", SV_CLIENT_BUS_NAME, 0), G_VARIANT_TYPE ("(u)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, cancellable, &local_error);
+  if (reply != NULL)
+    return TRUE;
+
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (g_error_matches (local_error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
+    {
+      set_no_service_error (error, NULL);
+      return FALSE;
+    }
+
+  /* The bus has a service file, but starting servind failed. */
+  g_dbus_error_strip_remote_error (local_error);
+  set_no_service_error (error, local_error->message);
+  return FALSE;
+}
+
+/**
+ * sv_client_connect:
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Connects to the system bus (GIO honours DBUS_SYSTEM_BUS_ADDRESS), starts
+ * servind through bus activation when it is installed that way, and returns
+ * a client of the object manager at /org/servin/Servin1 that lists every
+ * container, image and job as #SvDBusObject.
+ *
+ * Fails with %SV_CLIENT_ERROR_NO_BUS when the bus cannot be reached and with
+ * %SV_CLIENT_ERROR_NO_SERVICE when servind does not run; both messages say
+ * what to do.
+ *
+ * Returns: (transfer full): the object manager client, or %NULL
+ */
+GDBusObjectManager *
+sv_client_connect (GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (GDBusObjectManager) objects = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *owner = NULL;
+
+  bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, cancellable, &local_error);
+  if (bus == NULL)
+    {
+      g_dbus_error_strip_remote_error (local_error);
+      g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_NO_BUS,
+                   "cannot connect to the system bus at %s: %s. Start the system bus, or set "
+                   "DBUS_SYSTEM_BUS_ADDRESS",
+                   sv_client_get_system_bus_address (), local_error->message);
+      return NULL;
+    }
+
+  if (!start_service (bus, cancellable, error))
+    return NULL;
+
+  objects = sv_dbus_object_manager_client_new_sync (
+      bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, SV_CLIENT_BUS_NAME,
+      SV_CLIENT_ROOT_PATH, cancellable, &local_error);
+  if (objects == NULL)
+    {
+      g_dbus_error_strip_remote_error (local_error);
+      g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_FAILED,
+                   "cannot list servind's objects at %s: %s", SV_CLIENT_ROOT_PATH,
+                   local_error->message);
+      return NULL;
+    }
+
+  /* servind may have exited between the start request and the listing. */
+  owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (objects));
+  if (owner == NULL)
+    {
+      set_no_service_error (error, NULL);
+      return NULL;
+    }
+
+  return g_steal_pointer (&objects);
+}
+
+/* The bus connection that @objects, from sv_client_connect(), uses. */
+GDBusConnection *
+sv_client_get_connection (GDBusObjectManager *objects)
+{
+  return g_dbus_object_manager_client_get_connection (G_DBUS_OBJECT_MANAGER_CLIENT (objects));
+}
+
+/**
+ * sv_client_get_manager:
+ * @objects: the object manager client from sv_client_connect()
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): a proxy of the Manager object at
+ *   /org/servin/Servin1/Manager, with its properties loaded
+ */
+SvDBusManager *
+sv_client_get_manager (GDBusObjectManager *objects, GCancellable *cancellable, GError **error)
+{
+  SvDBusManager *manager;
+
+  manager = sv_dbus_manager_proxy_new_sync (
+      sv_client_get_connection (objects), G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, SV_CLIENT_BUS_NAME,
+      SV_CLIENT_MANAGER_PATH, cancellable, error);
+  if (manager == NULL)
+    sv_client_error_clean (error ? *error : NULL);
+  return manager;
+}
