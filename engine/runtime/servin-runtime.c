@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+
+/* servin-runtime: Servin's OCI runtime, with runc's command line so that the monitor can run
+ * it, runc or crun alike. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+
+#include "sv-build-config.h"
+#include "sv-engine-error.h"
+#include "sv-runtime-container.h"
+
+#define DEFAULT_ROOT SV_DEFAULT_RUNTIME_STATE "/runtime"
+
+static const char usage[]
+    = "Usage: servin-runtime [GLOBAL OPTIONS] COMMAND [OPTIONS] ID\n"
+      "\n"
+      "Commands:\n"
+      "  create --bundle DIR [--pid-file FILE] [--preserve-fds N] ID\n"
+      "                  set up a container and leave its process waiting for start\n"
+      "  start ID        let a created container run its process\n"
+      "  state ID        print the container state as JSON\n"
+      "  kill [--all] ID [SIGNAL]\n"
+      "                  send SIGNAL (a name or number, default TERM) to the container\n"
+      "  delete [--force] ID\n"
+      "                  remove a stopped container; --force kills a running one first\n"
+      "  run --bundle DIR [--pid-file FILE] [--detach] ID\n"
+      "                  create and start a container, wait for it and exit with its status\n"
+      "\n"
+      "Global options:\n"
+      "  --root DIR          state folder (default " DEFAULT_ROOT ")\n"
+      "  --log FILE          also append errors to FILE\n"
+      "  --log-format FMT    text or json (default text)\n"
+      "  --debug             accepted for compatibility with runc\n"
+      "  --version           print the version\n";
+
+static int log_fd = -1;
+static gboolean log_json;
+
+static char *
+format_log_time (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* Writes an error to stderr and, with --log, to the log file: one line per error, in runc's
+ * text format or as {"level","msg","time"} JSON, so a monitor can read back the last one. */
+static void
+report_error (const char *message)
+{
+  g_autofree char *time = NULL;
+  g_autofree char *line = NULL;
+
+  fprintf (stderr, "servin-runtime: %s\n", message);
+  if (log_fd < 0)
+    return;
+
+  time = format_log_time ();
+  if (log_json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) node = NULL;
+      g_autofree char *json = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "level");
+      json_builder_add_string_value (builder, "error");
+      json_builder_set_member_name (builder, "msg");
+      json_builder_add_string_value (builder, message);
+      json_builder_set_member_name (builder, "time");
+      json_builder_add_string_value (builder, time);
+      json_builder_end_object (builder);
+      node = json_builder_get_root (builder);
+      json = json_to_string (node, FALSE);
+      line = g_strconcat (json, "\n", NULL);
+    }
+  else
+    {
+      g_autofree char *escaped = g_strescape (message, NULL);
+      line = g_strdup_printf ("time=\"%s\" level=error msg=\"%s\"\n", time, escaped);
+    }
+  if (write (log_fd, line, strlen (line)) < 0)
+    fprintf (stderr, "servin-runtime: cannot write to the log file: %s\n", g_strerror (errno));
+}
+
+static int
+fail (GError *error)
+{
+  report_error (error->message);
+  g_error_free (error);
+  return 1;
+}
+
+static int fail_usage (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+static int
+fail_usage (const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  report_error (message);
+  return 2;
+}
+
+/* Matches argv[*i] against an option given as --name or -name (as runc accepts), with its
+ * value as the next argument or after '='. Flags (value == NULL) take no value. */
+static gboolean
+match_option (int argc, char **argv, int *i, const char *name, const char *alias,
+              const char **value, gboolean *missing_value)
+{
+  const char *arg = argv[*i];
+  const char *names[] = { name, alias };
+
+  if (arg[0] != '-')
+    return FALSE;
+  arg += arg[1] == '-' ? 2 : 1;
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      size_t len;
+
+      if (names[k] == NULL)
+        continue;
+      len = strlen (names[k]);
+      if (strncmp (arg, names[k], len) != 0 || (arg[len] != '\0' && arg[len] != '='))
+        continue;
+      if (value == NULL)
+        return arg[len] == '\0';
+      if (arg[len] == '=')
+        *value = arg + len + 1;
+      else if (*i + 1 < argc)
+        *value = argv[++*i];
+      else
+        *missing_value = TRUE;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* Options of the create and run commands, parsed into options; positional arguments go to
+ * positional. Returns an exit code on error, or -1. */
+typedef struct
+{
+  SvCreateOptions create;
+  gboolean detach;
+  gboolean force;
+  gboolean all;
+  const char *console_socket;
+} CommandOptions;
+
+static int
+parse_command (int argc, char **argv, CommandOptions *options, GPtrArray *positional)
+{
+  for (int i = 0; i < argc; i++)
+    {
+      const char *value = NULL, *preserve = NULL;
+      gboolean missing = FALSE;
+
+      if (argv[i][0] != '-' || g_str_equal (argv[i], "-"))
+        g_ptr_array_add (positional, argv[i]);
+      else if (g_str_equal (argv[i], "--"))
+        {
+          while (++i < argc)
+            g_ptr_array_add (positional, argv[i]);
+        }
+      else if (match_option (argc, argv, &i, "bundle", "b", &value, &missing))
+        options->create.bundle = value;
+      else if (match_option (argc, argv, &i, "pid-file", NULL, &value, &missing))
+        options->create.pid_file = value;
+      else if (match_option (argc, argv, &i, "console-socket", NULL, &value, &missing))
+        options->console_socket = value;
+      else if (match_option (argc, argv, &i, "preserve-fds", NULL, &preserve, &missing))
+        options->create.preserve_fds = preserve ? atoi (preserve) : 0;
+      else if (match_option (argc, argv, &i, "detach", "d", NULL, NULL))
+        options->detach = TRUE;
+      else if (match_option (argc, argv, &i, "force", "f", NULL, NULL))
+        options->force = TRUE;
+      else if (match_option (argc, argv, &i, "all", "a", NULL, NULL))
+        options->all = TRUE;
+      else if (match_option (argc, argv, &i, "no-new-keyring", NULL, NULL, NULL))
+        ;
+      else if (g_str_has_prefix (argv[i], "-") && g_ascii_isdigit (argv[i][1]))
+        g_ptr_array_add (positional, argv[i]);
+      else
+        return fail_usage ("unknown option %s; see servin-runtime --help", argv[i]);
+      if (missing)
+        return fail_usage ("option %s needs a value", argv[i]);
+    }
+  return -1;
+}
+
+static int
+parse_signal (const char *text)
+{
+  char *end = NULL;
+  long number = strtol (text, &end, 10);
+
+  if (*text && end && *end == '\0')
+    return number > 0 && number < NSIG ? (int)number : -1;
+  if (g_ascii_strncasecmp (text, "SIG", 3) == 0)
+    text += 3;
+  for (int i = 1; i < NSIG; i++)
+    {
+      const char *name = sigabbrev_np (i);
+      if (name && g_ascii_strcasecmp (name, text) == 0)
+        return i;
+    }
+  return -1;
+}
+
+static int
+run_command (const char *root, const char *command, int argc, char **argv)
+{
+  CommandOptions options = { .create = { .root = root, .bundle = ".", .log_fd = log_fd } };
+  g_autoptr (GPtrArray) positional = g_ptr_array_new ();
+  GError *error = NULL;
+  const char *id;
+  int rc = parse_command (argc, argv, &options, positional);
+
+  if (rc >= 0)
+    return rc;
+  if (positional->len < 1)
+    return fail_usage ("%s needs a container id; see servin-runtime --help", command);
+  id = g_ptr_array_index (positional, 0);
+  options.create.id = id;
+
+  if (options.console_socket && (g_str_equal (command, "create") || g_str_equal (command, "run")))
+    return fail_usage ("--console-socket is not supported yet by servin-runtime; run the "
+                       "container without a terminal or use runc");
+
+  if (g_str_equal (command, "create"))
+    return sv_container_create (&options.create, &error) ? 0 : fail (error);
+  if (g_str_equal (command, "run"))
+    {
+      int status;
+      return sv_container_run (&options.create, options.detach, &status, &error) ? status
+                                                                                 : fail (error);
+    }
+  if (g_str_equal (command, "start"))
+    return sv_container_start (root, id, &error) ? 0 : fail (error);
+  if (g_str_equal (command, "state"))
+    return sv_container_print_state (root, id, &error) ? 0 : fail (error);
+  if (g_str_equal (command, "delete"))
+    return sv_container_delete (root, id, options.force, &error) ? 0 : fail (error);
+  if (g_str_equal (command, "kill"))
+    {
+      const char *name = positional->len > 1 ? g_ptr_array_index (positional, 1) : "TERM";
+      int signal_number = parse_signal (name);
+
+      if (signal_number < 0)
+        return fail_usage ("unknown signal %s; give a name such as TERM or KILL, or a number",
+                           name);
+      return sv_container_kill (root, id, signal_number, options.all, &error) ? 0 : fail (error);
+    }
+  return fail_usage ("unknown command %s; see servin-runtime --help", command);
+}
+
+static gboolean
+open_log (const char *path, const char *format)
+{
+  if (format && !g_str_equal (format, "text") && !g_str_equal (format, "json"))
+    {
+      fail_usage ("invalid --log-format %s; use text or json", format);
+      return FALSE;
+    }
+  log_json = g_strcmp0 (format, "json") == 0;
+  if (path == NULL)
+    return TRUE;
+  log_fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (log_fd < 0)
+    {
+      int saved_errno = errno;
+      fprintf (stderr, "servin-runtime: cannot open log file %s: %s\n", path,
+               g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *root = DEFAULT_ROOT, *log_path = NULL, *log_format = NULL;
+  gboolean systemd_cgroup = FALSE;
+  int i;
+
+  for (i = 1; i < argc && argv[i][0] == '-'; i++)
+    {
+      const char *value = NULL;
+      gboolean missing = FALSE;
+
+      if (match_option (argc, argv, &i, "root", NULL, &value, &missing))
+        root = value;
+      else if (match_option (argc, argv, &i, "log", NULL, &value, &missing))
+        log_path = value;
+      else if (match_option (argc, argv, &i, "log-format", NULL, &value, &missing))
+        log_format = value;
+      else if (match_option (argc, argv, &i, "debug", NULL, NULL, NULL))
+        ;
+      else if (match_option (argc, argv, &i, "systemd-cgroup", NULL, NULL, NULL))
+        systemd_cgroup = TRUE;
+      else if (match_option (argc, argv, &i, "version", "v", NULL, NULL))
+        {
+          printf ("servin-runtime version %s\nspec: 1.0.2\n", PACKAGE_VERSION);
+          return 0;
+        }
+      else if (match_option (argc, argv, &i, "help", "h", NULL, NULL))
+        {
+          fputs (usage, stdout);
+          return 0;
+        }
+      else
+        return fail_usage ("unknown global option %s; see servin-runtime --help", argv[i]);
+      if (missing)
+        return fail_usage ("option %s needs a value", argv[i]);
+    }
+
+  if (!open_log (log_path, log_format))
+    return 2;
+  if (systemd_cgroup)
+    return fail_usage ("--systemd-cgroup is not supported: servin-runtime manages cgroups "
+                       "through the cgroup file system only; leave the option out");
+  if (i >= argc)
+    {
+      fputs (usage, stderr);
+      return 2;
+    }
+  if (g_str_equal (argv[i], "help"))
+    {
+      fputs (usage, stdout);
+      return 0;
+    }
+  return run_command (root, argv[i], argc - i - 1, argv + i + 1);
+}

@@ -1,0 +1,748 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "sv-runtime-container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sv-engine-error.h"
+#include "sv-runtime-cgroup.h"
+#include "sv-runtime-child.h"
+#include "sv-runtime-seccomp.h"
+#include "sv-runtime-spec.h"
+#include "sv-runtime-state.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* A container being created: what servin-runtime prepares before clone, and what it must undo
+ * if creation fails. */
+typedef struct
+{
+  const SvCreateOptions *options;
+  SvRuntimeSpec *spec;
+  char *folder;
+  GPtrArray *layout;        /* SvCgroupHierarchy */
+  GPtrArray *cgroup_leaves; /* char * */
+  GArray *namespace_fds;    /* SvNamespaceFd */
+  GArray *cgroup_mounts;    /* SvCgroupMount */
+  GPtrArray *strings;       /* strings the above point into */
+  GPtrArray *sysctl_paths;
+  GPtrArray *cgroup_join_files;
+  int unified_fd; /* the cgroup2 leaf, for clone3(CLONE_INTO_CGROUP), or -1 */
+  GBytes *seccomp;
+  unsigned int seccomp_flags;
+  int state_dir_fd;
+  int sync_fd;
+  pid_t pid;
+  gboolean reaped;
+} SvLaunch;
+
+static void
+remove_state_folder (const char *folder)
+{
+  const char *names[] = { "exec.fifo", "state.json" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (folder, names[i], NULL);
+      unlink (path);
+    }
+  rmdir (folder);
+}
+
+/* Kills and reaps the container process if it was started, then removes everything created. */
+static void
+sv_launch_free (SvLaunch *launch)
+{
+  if (launch->pid > 0 && !launch->reaped)
+    {
+      kill (launch->pid, SIGKILL);
+      while (waitpid (launch->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  for (guint i = 0; launch->namespace_fds && i < launch->namespace_fds->len; i++)
+    close (g_array_index (launch->namespace_fds, SvNamespaceFd, i).fd);
+  if (launch->state_dir_fd >= 0)
+    close (launch->state_dir_fd);
+  if (launch->unified_fd >= 0)
+    close (launch->unified_fd);
+  if (launch->sync_fd >= 0)
+    close (launch->sync_fd);
+
+  /* Descriptors are closed first: dropping the last reference to a removed folder is slower. */
+  if (launch->cgroup_leaves)
+    {
+      g_ptr_array_add (launch->cgroup_leaves, NULL);
+      sv_cgroup_remove ((const char *const *)launch->cgroup_leaves->pdata, NULL);
+    }
+  if (launch->folder)
+    remove_state_folder (launch->folder);
+  g_clear_pointer (&launch->spec, sv_runtime_spec_free);
+  g_free (launch->folder);
+  g_clear_pointer (&launch->layout, g_ptr_array_unref);
+  g_clear_pointer (&launch->cgroup_leaves, g_ptr_array_unref);
+  g_clear_pointer (&launch->namespace_fds, g_array_unref);
+  g_clear_pointer (&launch->cgroup_mounts, g_array_unref);
+  g_clear_pointer (&launch->strings, g_ptr_array_unref);
+  g_clear_pointer (&launch->sysctl_paths, g_ptr_array_unref);
+  g_clear_pointer (&launch->cgroup_join_files, g_ptr_array_unref);
+  g_clear_pointer (&launch->seccomp, g_bytes_unref);
+  g_free (launch);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvLaunch, sv_launch_free)
+
+/* Hands over a successfully created container: nothing of it may be undone any more. */
+static void
+sv_launch_commit (SvLaunch *launch)
+{
+  g_clear_pointer (&launch->cgroup_leaves, g_ptr_array_unref);
+  g_clear_pointer (&launch->folder, g_free);
+  launch->reaped = TRUE;
+}
+
+static gboolean
+make_state_folder (SvLaunch *launch, GError **error)
+{
+  const SvCreateOptions *options = launch->options;
+  g_autofree char *folder = NULL;
+  g_autofree char *fifo = NULL;
+
+  if (!sv_runtime_id_is_valid (options->id))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid container id %s: use letters, digits, _ + - and .", options->id);
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (options->root, 0711) < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot create the state folder %s: %s", options->root,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  folder = g_build_filename (options->root, options->id, NULL);
+  if (mkdir (folder, 0711) < 0)
+    {
+      int saved_errno = errno;
+
+      if (saved_errno == EEXIST)
+        g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                     "container %s already exists in %s; delete it first or pick another id",
+                     options->id, options->root);
+      else
+        g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                     "cannot create the state folder %s: %s", folder, g_strerror (saved_errno));
+      return FALSE;
+    }
+  launch->folder = g_steal_pointer (&folder);
+
+  fifo = g_build_filename (launch->folder, "exec.fifo", NULL);
+  if (mkfifo (fifo, 0600) < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "cannot create %s: %s", fifo,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  launch->state_dir_fd = open (launch->folder, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (launch->state_dir_fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "cannot open %s: %s",
+                   launch->folder, g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const char *
+keep_string (SvLaunch *launch, char *string)
+{
+  g_ptr_array_add (launch->strings, string);
+  return string;
+}
+
+/* Lists what a "cgroup" mount in the container shows: each hierarchy, or the cgroup2 root. */
+static void
+prepare_cgroup_mounts (SvLaunch *launch)
+{
+  launch->cgroup_mounts = g_array_new (FALSE, TRUE, sizeof (SvCgroupMount));
+  for (guint i = 0; i < launch->layout->len; i++)
+    {
+      SvCgroupHierarchy *h = g_ptr_array_index (launch->layout, i);
+      SvCgroupMount m = { 0 };
+
+      m.name = keep_string (launch, g_path_get_basename (h->mount_point));
+      m.fstype = h->unified ? "cgroup2" : "cgroup";
+      if (h->unified)
+        m.options = NULL;
+      else if (g_str_has_prefix (h->options, "name="))
+        m.options = keep_string (launch, g_strconcat ("none,", h->options, NULL));
+      else
+        m.options = h->options;
+      m.host_folder = g_ptr_array_index (launch->cgroup_leaves, i);
+      g_array_append_val (launch->cgroup_mounts, m);
+    }
+}
+
+static gboolean
+prepare_cgroups (SvLaunch *launch, GError **error)
+{
+  const char *path = launch->spec->cgroups_path;
+
+  launch->layout = sv_cgroup_detect_layout (error);
+  if (launch->layout == NULL)
+    return FALSE;
+  if (path == NULL || *path == '\0')
+    path = launch->options->id;
+  launch->cgroup_leaves = sv_cgroup_create (launch->layout, path, &launch->spec->resources, error);
+  if (launch->cgroup_leaves == NULL)
+    return FALSE;
+  prepare_cgroup_mounts (launch);
+
+  launch->cgroup_join_files = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < launch->layout->len; i++)
+    {
+      SvCgroupHierarchy *h = g_ptr_array_index (launch->layout, i);
+      const char *leaf = g_ptr_array_index (launch->cgroup_leaves, i);
+
+      if (!h->unified)
+        g_ptr_array_add (launch->cgroup_join_files, g_build_filename (leaf, "tasks", NULL));
+      else if (launch->unified_fd < 0)
+        launch->unified_fd = open (leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+  g_ptr_array_add (launch->cgroup_join_files, NULL);
+  return TRUE;
+}
+
+/* Opens the namespaces to join. A pid namespace is joined here, because setns(CLONE_NEWPID)
+ * only affects children created afterwards. */
+static gboolean
+prepare_namespaces (SvLaunch *launch, GError **error)
+{
+  GArray *paths = launch->spec->namespace_paths;
+
+  launch->namespace_fds = g_array_new (FALSE, FALSE, sizeof (SvNamespaceFd));
+  for (guint i = 0; i < paths->len; i++)
+    {
+      SvNamespacePath *ns = &g_array_index (paths, SvNamespacePath, i);
+      SvNamespaceFd entry = { .fd = open (ns->path, O_RDONLY | O_CLOEXEC), .type = ns->type };
+
+      if (entry.fd < 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND,
+                       "cannot open namespace %s from linux.namespaces: %s", ns->path,
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      if (ns->type == CLONE_NEWPID)
+        {
+          int rc = setns (entry.fd, CLONE_NEWPID);
+          int saved_errno = errno;
+
+          close (entry.fd);
+          if (rc < 0)
+            {
+              g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                           "cannot join pid namespace %s: %s", ns->path, g_strerror (saved_errno));
+              return FALSE;
+            }
+          continue;
+        }
+      g_array_append_val (launch->namespace_fds, entry);
+    }
+  return TRUE;
+}
+
+static int
+read_last_cap (void)
+{
+  g_autofree char *contents = NULL;
+
+  if (!g_file_get_contents ("/proc/sys/kernel/cap_last_cap", &contents, NULL, NULL))
+    return 40;
+  return atoi (contents);
+}
+
+static const char *
+find_path_env (SvRuntimeSpec *spec)
+{
+  for (guint i = 0; spec->env[i]; i++)
+    if (g_str_has_prefix (spec->env[i], "PATH="))
+      return spec->env[i] + strlen ("PATH=");
+  return DEFAULT_PATH;
+}
+
+static SvLaunch *
+sv_launch_prepare (const SvCreateOptions *options, GError **error)
+{
+  g_autoptr (SvLaunch) launch = g_new0 (SvLaunch, 1);
+
+  launch->options = options;
+  launch->state_dir_fd = -1;
+  launch->sync_fd = -1;
+  launch->unified_fd = -1;
+  launch->strings = g_ptr_array_new_with_free_func (g_free);
+  launch->spec = sv_runtime_spec_load (options->bundle, error);
+  if (launch->spec == NULL)
+    return NULL;
+
+  launch->sysctl_paths = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < launch->spec->sysctl_keys->len; i++)
+    {
+      char *path
+          = g_strconcat ("/proc/sys/", g_ptr_array_index (launch->spec->sysctl_keys, i), NULL);
+      g_strdelimit (path + strlen ("/proc/sys/"), ".", '/');
+      g_ptr_array_add (launch->sysctl_paths, path);
+    }
+  g_ptr_array_add (launch->sysctl_paths, NULL);
+
+  if (launch->spec->seccomp)
+    {
+      launch->seccomp = sv_seccomp_compile (launch->spec->seccomp, &launch->seccomp_flags, error);
+      if (launch->seccomp == NULL)
+        return NULL;
+    }
+
+  if (!make_state_folder (launch, error) || !prepare_cgroups (launch, error)
+      || !prepare_namespaces (launch, error))
+    return NULL;
+  return g_steal_pointer (&launch);
+}
+
+/* Receives the container process's first message: ready, or the error that ended it. */
+static gboolean
+wait_for_child (SvLaunch *launch, GError **error)
+{
+  SvChildMessage message = { 0 };
+  ssize_t n;
+  int status = 0;
+
+  do
+    n = recv (launch->sync_fd, &message, sizeof message, 0);
+  while (n < 0 && errno == EINTR);
+
+  if (n == sizeof message && message.kind == SV_CHILD_READY)
+    return TRUE;
+
+  if (waitpid (launch->pid, &status, 0) == launch->pid)
+    launch->reaped = TRUE;
+  if (n == sizeof message && message.kind == SV_CHILD_ERROR)
+    {
+      message.text[sizeof message.text - 1] = '\0';
+      if (message.errnum)
+        g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "%s: %s", message.text,
+                     g_strerror (message.errnum));
+      else
+        g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, message.text);
+      return FALSE;
+    }
+  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+               "the container process exited during setup (wait status %d)", status);
+  return FALSE;
+}
+
+/* Clones the container process, fork-like: it gets a copy of this memory and continues on a
+ * copy of this stack. clone3 puts it straight into its cgroup2 cgroup, which avoids the slow
+ * global lock that moving a process there later takes. A new cgroup namespace is created by
+ * the child once it is in all its cgroups. */
+static pid_t
+clone_container (SvLaunch *launch, SvChildContext *ctx)
+{
+  guint64 flags = (launch->spec->clone_flags & ~CLONE_NEWCGROUP);
+  struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+  pid_t pid;
+
+  ctx->cgroup_join_files = (char **)launch->cgroup_join_files->pdata;
+  if (launch->unified_fd >= 0)
+    {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = launch->unified_fd;
+      pid = syscall (SYS_clone3, &args, sizeof args);
+      if (pid >= 0 || (errno != ENOSYS && errno != E2BIG))
+        return pid;
+
+      /* Kernels before 5.7: the child joins cgroup2 through cgroup.procs as well. */
+      g_ptr_array_remove_index (launch->cgroup_join_files, launch->cgroup_join_files->len - 1);
+      for (guint i = 0; i < launch->layout->len; i++)
+        if (((SvCgroupHierarchy *)g_ptr_array_index (launch->layout, i))->unified)
+          g_ptr_array_add (launch->cgroup_join_files,
+                           g_build_filename (g_ptr_array_index (launch->cgroup_leaves, i),
+                                             "cgroup.procs", NULL));
+      g_ptr_array_add (launch->cgroup_join_files, NULL);
+      ctx->cgroup_join_files = (char **)launch->cgroup_join_files->pdata;
+    }
+  return syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
+/* Clones the container process into its namespaces and waits until it is set up. With
+ * wait_for_start it then blocks on the exec fifo; without, it goes on to exec. */
+static gboolean
+sv_launch_spawn (SvLaunch *launch, gboolean wait_for_start, GError **error)
+{
+  SvChildContext ctx = { 0 };
+  int pair[2];
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot create the sync socket: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  launch->sync_fd = pair[0];
+
+  ctx.spec = launch->spec;
+  ctx.sync_fd = pair[1];
+  ctx.state_dir_fd = wait_for_start ? launch->state_dir_fd : -1;
+  ctx.log_fd = launch->options->log_fd;
+  ctx.preserve_fds = launch->options->preserve_fds;
+  ctx.namespaces = (SvNamespaceFd *)launch->namespace_fds->data;
+  ctx.n_namespaces = launch->namespace_fds->len;
+  ctx.cgroup_mounts = (SvCgroupMount *)launch->cgroup_mounts->data;
+  ctx.n_cgroup_mounts = launch->cgroup_mounts->len;
+  ctx.sysctl_paths = (char **)launch->sysctl_paths->pdata;
+  ctx.path_env = find_path_env (launch->spec);
+  ctx.last_cap = MIN (read_last_cap (), 63);
+  if (launch->seccomp)
+    ctx.seccomp_program = g_bytes_get_data (launch->seccomp, &ctx.seccomp_length);
+  ctx.seccomp_flags = launch->seccomp_flags;
+
+  launch->pid = clone_container (launch, &ctx);
+  if (launch->pid == 0)
+    {
+      close (pair[0]);
+      sv_child_run (&ctx);
+    }
+  close (pair[1]);
+  if (launch->pid < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot clone the container process: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  return wait_for_child (launch, error);
+}
+
+static char *
+format_now (void)
+{
+  struct timespec now;
+  g_autoptr (GDateTime) time = NULL;
+  g_autofree char *seconds = NULL;
+
+  clock_gettime (CLOCK_REALTIME, &now);
+  time = g_date_time_new_from_unix_utc (now.tv_sec);
+  seconds = g_date_time_format (time, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%09ldZ", seconds, now.tv_nsec);
+}
+
+static gboolean
+write_pid_file (const char *path, pid_t pid, GError **error)
+{
+  g_autofree char *value = g_strdup_printf ("%d", (int)pid);
+
+  if (path == NULL)
+    return TRUE;
+  if (!g_file_set_contents_full (path, value, -1, G_FILE_SET_CONTENTS_NONE, 0644, error))
+    {
+      g_prefix_error (error, "cannot write the pid file: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+save_state (SvLaunch *launch, GError **error)
+{
+  g_autoptr (SvRuntimeState) state = g_new0 (SvRuntimeState, 1);
+
+  state->id = g_strdup (launch->options->id);
+  state->folder = g_strdup (launch->folder);
+  state->pid = launch->pid;
+  state->start_time = sv_process_start_time (launch->pid, NULL);
+  state->bundle = g_strdup (launch->spec->bundle);
+  state->rootfs = g_strdup (launch->spec->rootfs);
+  state->created = format_now ();
+  state->oci_version = g_strdup (launch->spec->oci_version);
+  g_ptr_array_add (launch->cgroup_leaves, NULL);
+  state->cgroup_paths = g_strdupv ((char **)launch->cgroup_leaves->pdata);
+  g_ptr_array_remove_index (launch->cgroup_leaves, launch->cgroup_leaves->len - 1);
+  if (launch->spec->annotations)
+    state->annotations = json_node_init_object (json_node_alloc (), launch->spec->annotations);
+
+  return sv_runtime_state_save (state, error)
+         && write_pid_file (launch->options->pid_file, launch->pid, error);
+}
+
+gboolean
+sv_container_create (const SvCreateOptions *options, GError **error)
+{
+  g_autoptr (SvLaunch) launch = sv_launch_prepare (options, error);
+
+  if (launch == NULL || !sv_launch_spawn (launch, TRUE, error) || !save_state (launch, error))
+    return FALSE;
+  sv_launch_commit (launch);
+  return TRUE;
+}
+
+static pid_t forward_pid;
+
+static void
+forward_signal (int signal_number)
+{
+  if (forward_pid > 0)
+    kill (forward_pid, signal_number);
+}
+
+/* Waits for the process and returns its exit code, or 128 + signal as a shell reports it. */
+static int
+wait_exit_status (pid_t pid)
+{
+  static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  struct sigaction action = { .sa_handler = forward_signal };
+  int status = 0;
+
+  forward_pid = pid;
+  for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    sigaction (forwarded[i], &action, NULL);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  forward_pid = 0;
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return WEXITSTATUS (status);
+}
+
+gboolean
+sv_container_run (const SvCreateOptions *options, gboolean detach, int *exit_status, GError **error)
+{
+  g_autoptr (SvLaunch) launch = sv_launch_prepare (options, error);
+  SvChildMessage message = { 0 };
+  ssize_t n;
+
+  *exit_status = 1;
+  if (launch == NULL || !sv_launch_spawn (launch, FALSE, error))
+    return FALSE;
+
+  /* Remove the fifo first, so that the container reads as running from the start. */
+  {
+    g_autofree char *fifo = g_build_filename (launch->folder, "exec.fifo", NULL);
+    unlink (fifo);
+  }
+  if (!save_state (launch, error))
+    return FALSE;
+
+  /* The socket closes on exec; a message before that is an error from the last steps. */
+  do
+    n = recv (launch->sync_fd, &message, sizeof message, 0);
+  while (n < 0 && errno == EINTR);
+  if (n == sizeof message && message.kind == SV_CHILD_ERROR)
+    {
+      message.text[sizeof message.text - 1] = '\0';
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "%s%s%s", message.text,
+                   message.errnum ? ": " : "", message.errnum ? g_strerror (message.errnum) : "");
+      return FALSE;
+    }
+
+  if (detach)
+    {
+      sv_launch_commit (launch);
+      *exit_status = 0;
+      return TRUE;
+    }
+  *exit_status = wait_exit_status (launch->pid);
+  launch->reaped = TRUE;
+  return TRUE;
+}
+
+gboolean
+sv_container_print_state (const char *root, const char *id, GError **error)
+{
+  g_autoptr (SvRuntimeState) state = sv_runtime_state_load (root, id, error);
+  g_autofree char *json = NULL;
+
+  if (state == NULL)
+    return FALSE;
+  json = sv_runtime_state_to_json (state);
+  g_print ("%s\n", json);
+  return TRUE;
+}
+
+static int
+open_pidfd (SvRuntimeState *state)
+{
+  int fd = syscall (SYS_pidfd_open, state->pid, 0);
+
+  /* Check after opening, so the descriptor cannot name a process that reused the pid. */
+  if (fd >= 0 && !sv_runtime_state_is_alive (state))
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+gboolean
+sv_container_start (const char *root, const char *id, GError **error)
+{
+  g_autoptr (SvRuntimeState) state = sv_runtime_state_load (root, id, error);
+  g_autofree char *fifo_path = NULL;
+  g_auto (SvFd) fifo = -1;
+  g_auto (SvFd) pidfd = -1;
+  const char *status;
+  char byte;
+
+  if (state == NULL)
+    return FALSE;
+  status = sv_runtime_state_status (state);
+  if (!g_str_equal (status, "created"))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                   "cannot start container %s: it is %s, not created", id, status);
+      return FALSE;
+    }
+  pidfd = open_pidfd (state);
+  fifo_path = g_build_filename (state->folder, "exec.fifo", NULL);
+  fifo = open (fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0 || pidfd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "cannot start container %s: %s",
+                   id, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  /* The container process writes one byte once it has opened the fifo; if it dies instead, the
+   * pid descriptor becomes readable. */
+  for (;;)
+    {
+      struct pollfd fds[2] = { { fifo, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+
+      if (poll (fds, 2, -1) < 0 && errno != EINTR)
+        {
+          int saved_errno = errno;
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                       "cannot wait for container %s to start: %s", id, g_strerror (saved_errno));
+          return FALSE;
+        }
+      if (fds[0].revents & POLLIN)
+        break;
+      if (fds[1].revents)
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                       "cannot start container %s: its process exited before start", id);
+          return FALSE;
+        }
+    }
+  if (read (fifo, &byte, 1) != 1)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot start container %s: the exec fifo closed without data", id);
+      return FALSE;
+    }
+  unlink (fifo_path);
+  return TRUE;
+}
+
+gboolean
+sv_container_kill (const char *root, const char *id, int signal_number, gboolean all,
+                   GError **error)
+{
+  g_autoptr (SvRuntimeState) state = sv_runtime_state_load (root, id, error);
+  g_auto (SvFd) pidfd = -1;
+
+  if (state == NULL)
+    return FALSE;
+  if (all)
+    {
+      g_autoptr (GArray) pids = sv_cgroup_list_pids ((const char *const *)state->cgroup_paths);
+
+      for (guint i = 0; i < pids->len; i++)
+        kill (g_array_index (pids, pid_t, i), signal_number);
+      return TRUE;
+    }
+
+  pidfd = open_pidfd (state);
+  if (pidfd < 0)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_RUNNING,
+                   "cannot kill container %s: it is not running", id);
+      return FALSE;
+    }
+  if (syscall (SYS_pidfd_send_signal, pidfd, signal_number, NULL, 0) < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot send signal %d to container %s: %s", signal_number, id,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Kills the container's processes and waits up to ten seconds for its init to exit. */
+static gboolean
+kill_and_wait (SvRuntimeState *state, GError **error)
+{
+  g_autoptr (GArray) pids = sv_cgroup_list_pids ((const char *const *)state->cgroup_paths);
+  g_auto (SvFd) pidfd = open_pidfd (state);
+  struct pollfd fds = { pidfd, POLLIN, 0 };
+
+  if (pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  for (guint i = 0; i < pids->len; i++)
+    kill (g_array_index (pids, pid_t, i), SIGKILL);
+  if (pidfd >= 0 && poll (&fds, 1, 10000) == 0)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "container %s did not exit within 10 seconds of SIGKILL", state->id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+sv_container_delete (const char *root, const char *id, gboolean force, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (SvRuntimeState) state = sv_runtime_state_load (root, id, &local_error);
+  const char *status;
+
+  if (state == NULL)
+    {
+      /* Like runc, --force also succeeds for a container that is already gone. */
+      if (force && g_error_matches (local_error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  status = sv_runtime_state_status (state);
+  if (g_str_equal (status, "running") && !force)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                   "cannot delete container %s: it is running; stop it first or use --force", id);
+      return FALSE;
+    }
+  /* Without a pid namespace, processes can outlive the init process; they go too. */
+  if (!kill_and_wait (state, error))
+    return FALSE;
+  if (!sv_cgroup_remove ((const char *const *)state->cgroup_paths, error))
+    return FALSE;
+  remove_state_folder (state->folder);
+  return TRUE;
+}
