@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "sv-config.h"
+#include "sv-container.h"
+#include "sv-image-store.h"
+#include "sv-layer-store.h"
+
+G_BEGIN_DECLS
+
+/* The containers: one record per container at DATA_ROOT/containers/ID/config.v2.json. Used
+ * from the thread whose main context was the thread default when the store was created;
+ * notifications and signals ("container-added", "container-removed", each with the
+ * SvContainer) are emitted there. */
+#define SV_TYPE_CONTAINER_STORE (sv_container_store_get_type ())
+G_DECLARE_FINAL_TYPE (SvContainerStore, sv_container_store, SV, CONTAINER_STORE, GObject)
+
+SvContainerStore *sv_container_store_new (SvConfig *config, SvImageStore *images,
+                                          SvLayerStore *layers, GError **error);
+GPtrArray *sv_container_store_list (SvContainerStore *self);
+SvContainer *sv_container_store_lookup (SvContainerStore *self, const char *id_or_name,
+                                        GError **error);
+SvContainer *sv_container_store_create (SvContainerStore *self, const char *name, GVariant *config,
+                                        GError **error);
+gboolean sv_container_store_remove (SvContainerStore *self, SvContainer *container, gboolean force,
+                                    GError **error);
+
+G_END_DECLS
