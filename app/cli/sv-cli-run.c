@@ -359,6 +359,7 @@ sv_cli_attach_and_wait (GDBusObjectManager *objects, SvDBusContainer *container,
   g_autoptr (GError) error = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (SvClientDemux) demux = NULL;
+  g_autoptr (GCancellable) wait_cancellable = g_cancellable_new ();
   Attached attached = { 0 };
   ForwardedSignal forwarded[] = {
     { &attached, SIGINT, "SIGINT" },
@@ -371,13 +372,6 @@ sv_cli_attach_and_wait (GDBusObjectManager *objects, SvDBusContainer *container,
   if (fd < 0)
     {
       sv_cli_print_error (error);
-      return SV_CLI_EXIT_USAGE;
-    }
-
-  if (start && !start_container (container, &error))
-    {
-      sv_cli_print_error (error);
-      close (fd);
       return SV_CLI_EXIT_USAGE;
     }
 
@@ -397,17 +391,34 @@ sv_cli_attach_and_wait (GDBusObjectManager *objects, SvDBusContainer *container,
     attached.signal_watches[i]
         = g_unix_signal_add (forwarded[i].number, on_signal_cb, &forwarded[i]);
 
-  g_dbus_proxy_call (G_DBUS_PROXY (container), "Wait", NULL, G_DBUS_CALL_FLAGS_NONE, G_MAXINT, NULL,
-                     on_wait_cb, &attached);
+  /* Wait goes out before Start. servind answers it when the container exits,
+   * before an AutoRemove container disappears, so no exit can be missed. */
+  g_dbus_proxy_call (G_DBUS_PROXY (container), "Wait", NULL, G_DBUS_CALL_FLAGS_NONE, G_MAXINT,
+                     wait_cancellable, on_wait_cb, &attached);
 
+  if (start && !start_container (container, &error))
+    {
+      /* Run the loop only until the cancelled Wait returns, so no callback
+       * outlives this function's state. */
+      g_cancellable_cancel (wait_cancellable);
+      attached.stream_done = TRUE;
+    }
   g_main_loop_run (loop);
 
   for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
     g_source_remove (attached.signal_watches[i]);
   if (attached.stdin_watch != 0)
     g_source_remove (attached.stdin_watch);
+  if (attached.stream_watch != 0)
+    g_source_remove (attached.stream_watch);
   close (fd);
 
+  if (error != NULL)
+    {
+      sv_cli_print_error (error);
+      g_clear_error (&attached.error);
+      return SV_CLI_EXIT_USAGE;
+    }
   if (attached.error != NULL)
     {
       sv_cli_print_error (attached.error);
