@@ -151,6 +151,13 @@ sv_mon_json_escape (char *out, const char *in, size_t len)
 }
 
 static void
+log_failed (SvMonLog *log, int error)
+{
+  log->write_errors++;
+  log->last_errno = error;
+}
+
+static void
 log_emit (SvMonLog *log, int stream, const char *text, size_t len)
 {
   static const char prefix[] = "{\"log\":\"";
@@ -171,7 +178,7 @@ log_emit (SvMonLog *log, int stream, const char *text, size_t len)
       entry = malloc (total);
       if (entry == NULL)
         {
-          log->write_errors++;
+          log_failed (log, errno);
           return;
         }
     }
@@ -193,7 +200,7 @@ log_emit (SvMonLog *log, int stream, const char *text, size_t len)
 
   /* One write per entry: with O_APPEND a reader never sees two entries mixed. */
   if (log->fd >= 0 && sv_mon_write_all (log->fd, entry, o) < 0)
-    log->write_errors++;
+    log_failed (log, errno);
 
   if (entry != stack)
     free (entry);
@@ -278,7 +285,7 @@ sv_mon_log_write (SvMonLog *log, int stream, const char *data, size_t len)
         {
           /* An incomplete line: keep it until more data or end of file. */
           if (line_append (line, data, take) < 0)
-            log->write_errors++;
+            log_failed (log, errno);
           return;
         }
 
@@ -288,7 +295,7 @@ sv_mon_log_write (SvMonLog *log, int stream, const char *data, size_t len)
         {
           if (line_append (line, data, take) < 0)
             {
-              log->write_errors++;
+              log_failed (log, errno);
               line_reset (line);
               return;
             }

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,27 +15,58 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
 /* How much of the end of runtime.log to search for an error message. */
 #define RUNTIME_LOG_TAIL (64 * 1024)
 
+/* In the forked child: make IN_FD, OUT_FD and ERR_FD its stdio, give every
+ * signal default handling and an empty mask, and exec ARGV. The monitor
+ * ignores SIGTERM and SIGINT, blocks SIGCHLD and may have inherited other
+ * ignored signals; exec keeps ignored signals ignored, and the runtime
+ * would pass them on to the container. posix_spawn is not used because
+ * glibc's leaves its internal signal 32 ignored in the new program. */
+static void __attribute__ ((noreturn))
+exec_child (const char *const *argv, int in_fd, int out_fd, int err_fd, int report_fd)
+{
+  sigset_t empty;
+  int error;
+
+  if (dup2 (in_fd, 0) < 0 || dup2 (out_fd, 1) < 0 || dup2 (err_fd, 2) < 0)
+    goto failed;
+
+  for (int sig = 1; sig < NSIG; sig++)
+    {
+      struct sigaction action;
+
+      if (sigaction (sig, NULL, &action) == 0 && action.sa_handler == SIG_IGN)
+        {
+          action.sa_handler = SIG_DFL;
+          sigaction (sig, &action, NULL);
+        }
+    }
+  sigemptyset (&empty);
+  sigprocmask (SIG_SETMASK, &empty, NULL);
+
+  execv (argv[0], (char *const *)argv);
+
+failed:
+  error = errno;
+  sv_mon_write_all (report_fd, &error, sizeof error);
+  _exit (127);
+}
+
 /* Start RUNTIME [--root DIR] --log STATE/runtime.log --log-format json ARGS...
  * with IN_FD, OUT_FD and ERR_FD as its stdin, stdout and stderr, and return
- * its pid. The child gets default signal handling and an empty signal mask,
- * because the monitor ignores SIGTERM and SIGINT and blocks SIGCHLD and
- * ignored signals would be inherited by the container. */
+ * its pid. When the runtime cannot be executed, return -1 with its errno. */
 pid_t
 sv_mon_runtime_spawn (SvMonitor *mon, const char *const *args, int in_fd, int out_fd, int err_fd)
 {
   const char *argv[32];
   char log_path[4096];
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  sigset_t defaults, empty;
+  int report[2];
   size_t n = 0;
+  ssize_t got;
+  int error;
   pid_t pid;
-  int r;
 
   if (sv_mon_path (log_path, sizeof log_path, mon->state_dir, "runtime.log") < 0)
     return -1;
@@ -55,30 +85,33 @@ sv_mon_runtime_spawn (SvMonitor *mon, const char *const *args, int in_fd, int ou
     argv[n++] = args[i];
   argv[n] = NULL;
 
-  posix_spawn_file_actions_init (&actions);
-  posix_spawn_file_actions_adddup2 (&actions, in_fd, 0);
-  posix_spawn_file_actions_adddup2 (&actions, out_fd, 1);
-  posix_spawn_file_actions_adddup2 (&actions, err_fd, 2);
-
-  sigemptyset (&empty);
-  sigemptyset (&defaults);
-  sigaddset (&defaults, SIGTERM);
-  sigaddset (&defaults, SIGINT);
-  sigaddset (&defaults, SIGHUP);
-  sigaddset (&defaults, SIGPIPE);
-  sigaddset (&defaults, SIGCHLD);
-  posix_spawnattr_init (&attr);
-  posix_spawnattr_setsigdefault (&attr, &defaults);
-  posix_spawnattr_setsigmask (&attr, &empty);
-  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
-  r = posix_spawn (&pid, mon->runtime, &actions, &attr, (char *const *)argv, environ);
-
-  posix_spawnattr_destroy (&attr);
-  posix_spawn_file_actions_destroy (&actions);
-  if (r != 0)
+  /* The child reports a failed exec through a close-on-exec pipe, which
+   * reaches end of file without data when the exec succeeds. */
+  if (pipe2 (report, O_CLOEXEC) < 0)
+    return -1;
+  pid = fork ();
+  if (pid < 0)
     {
-      errno = r;
+      error = errno;
+      close (report[0]);
+      close (report[1]);
+      errno = error;
+      return -1;
+    }
+  if (pid == 0)
+    exec_child (argv, in_fd, out_fd, err_fd, report[1]);
+
+  close (report[1]);
+  do
+    got = read (report[0], &error, sizeof error);
+  while (got < 0 && errno == EINTR);
+  close (report[0]);
+
+  if (got == sizeof error)
+    {
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      errno = error;
       return -1;
     }
   return pid;

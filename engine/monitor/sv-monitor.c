@@ -394,6 +394,20 @@ reap_children (SvMonitor *mon)
     }
 }
 
+/* Warn about the first failed log write and then about every 1000th. */
+static void
+report_log_errors (SvMonitor *mon)
+{
+  static unsigned long reported;
+
+  if (mon->log.write_errors == reported)
+    return;
+  if (reported == 0 || mon->log.write_errors / 1000 != reported / 1000)
+    sv_mon_warn (mon, "cannot write log file %s: %s (%lu failures so far)", mon->log_path,
+                 strerror (mon->log.last_errno), mon->log.write_errors);
+  reported = mon->log.write_errors;
+}
+
 static void
 close_output (SvMonitor *mon, int stream)
 {
@@ -426,6 +440,7 @@ handle_output (SvMonitor *mon, int stream)
 
   sv_mon_log_write (&mon->log, stream, buf, (size_t)n);
   sv_mon_attach_broadcast (mon, stream, buf, (size_t)n);
+  report_log_errors (mon);
   return n;
 }
 

@@ -65,7 +65,9 @@ typedef struct
 {
   int fd;
   SvMonLine lines[2];
+  /* Failed writes or allocations, and the errno of the last one. */
   unsigned long write_errors;
+  int last_errno;
 } SvMonLog;
 
 int sv_mon_log_open (SvMonLog *log, const char *path);

@@ -698,13 +698,25 @@ def read_memory(pid):
 
 
 def test_monitor_memory_is_small(env, capsys):
-    env.write_bundle(["sh", "-c", "echo started; exec sleep 1000"])
+    env.write_bundle(["sleep", "1000"])
     assert env.start_monitor() == "ok\n"
     ctl = env.ctl()
     sock = ctl.attach()
     assert ctl.request("start") == "ok\n"
-    assert wait_for(lambda: "started\n" in env.logged_text())
     assert ctl.request("status").startswith("ok running")
+
+    # The monitor ignores SIGTERM and SIGINT and blocks SIGCHLD; the
+    # container must not inherit that. The kernel renames the process
+    # before it drops the runtime's signal handlers, so wait for both.
+    def read_status():
+        with open(f"/proc/{env.container_pid}/status") as f:
+            return dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+
+    assert wait_for(lambda: read_status()["Name"] == "sleep"
+                    and int(read_status()["SigCgt"], 16) == 0)
+    status = read_status()
+    assert int(status["SigIgn"], 16) == 0
+    assert int(status["SigBlk"], 16) == 0
 
     memory = read_memory(env.monitor_pid)
     with capsys.disabled():
