@@ -108,8 +108,11 @@ TEMPLATE = {
 
 def make_rootfs(path):
     """Fill path with a root filesystem: busybox and a link for each of its applets."""
+    # Temporary folders start out as 0700, which would lock out a container's non-root user.
+    os.chmod(path, 0o755)
     for folder in ("bin", "proc", "sys", "dev", "tmp", "etc", "root"):
         os.makedirs(os.path.join(path, folder), exist_ok=True)
+    os.chmod(os.path.join(path, "tmp"), 0o1777)
     shutil.copy2(BUSYBOX, os.path.join(path, "bin", "busybox"))
     applets = subprocess.run(
         [BUSYBOX, "--list"], check=True, capture_output=True, text=True

@@ -1,0 +1,653 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Behaviour tests of servin-runtime, run the same way against runc as the reference.
+
+The test process makes itself a child subreaper, as servin-monitor is, so a container's init
+process becomes its child once `create` exits, and the tests reap it by pid.
+"""
+
+import ctypes
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runtime_bundle  # noqa: E402
+
+BUILD_ROOT = os.environ.get(
+    "SERVIN_BUILD_ROOT", os.path.join(os.path.dirname(__file__), "..", "..", "build")
+)
+SERVIN_RUNTIME = os.path.join(BUILD_ROOT, "engine", "runtime", "servin-runtime")
+RUNC = shutil.which("runc", path="/usr/bin:/usr/sbin:/bin:/sbin")
+
+PR_SET_CHILD_SUBREAPER = 36
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+# CAP_KILL (5), CAP_NET_BIND_SERVICE (10) and CAP_AUDIT_WRITE (29) from the runc spec template.
+TEMPLATE_CAPS = (1 << 5) | (1 << 10) | (1 << 29)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
+
+
+def set_subreaper():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def own_cgroups():
+    """Map each hierarchy of /proc/self/cgroup ("memory", "" for cgroup2) to its path."""
+    cgroups = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            for name in controllers.split(",") if controllers else [""]:
+                cgroups[name] = path
+    return cgroups
+
+
+def cgroup_mounts():
+    """Return (mount point, controller list or None for cgroup2) of each cgroup mount."""
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, right = line.split(" - ", 1)
+            fields, after = left.split(), right.split()
+            if after[0] == "cgroup2":
+                mounts.append((fields[4], None))
+            elif after[0] == "cgroup":
+                options = after[2].split(",")
+                mounts.append((fields[4], [o for o in options if o not in ("rw", "ro")]))
+    return mounts
+
+
+def memory_folder(relative):
+    return os.path.join(CGROUP_ROOT, "memory", own_cgroups()["memory"].lstrip("/"), relative)
+
+
+def unified_folder(relative):
+    return os.path.join(CGROUP_ROOT, "unified", own_cgroups()[""].lstrip("/"), relative)
+
+
+def reap(pid, timeout=10):
+    """Wait for the container init pid, a child of this subreaper, and return its status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done == pid:
+            return status
+        time.sleep(0.01)
+    raise TimeoutError(f"process {pid} did not exit within {timeout} seconds")
+
+
+def wait_for_file_text(path, text, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path) as f:
+            content = f.read()
+        if text in content:
+            return content
+        time.sleep(0.01)
+    raise TimeoutError(f"{text!r} did not appear in {path}")
+
+
+class Runtime:
+    """One OCI runtime binary with a state folder and a cgroup parent of its own."""
+
+    def __init__(self, name, binary, workdir, rootfs):
+        self.name = name
+        self.binary = binary
+        self.workdir = workdir
+        self.rootfs = rootfs
+        self.root = os.path.join(workdir, "state")
+        self.cgroup_parent = f"servin-rt-test-{secrets.token_hex(4)}"
+        self.ids = []
+        self.pids = set()
+
+    def command(self, *args, timeout=30, **kwargs):
+        kwargs.setdefault("capture_output", True)
+        return subprocess.run(
+            [self.binary, "--root", self.root, *args], text=True, timeout=timeout, **kwargs
+        )
+
+    def new_id(self):
+        container_id = f"c{len(self.ids)}-{secrets.token_hex(3)}"
+        self.ids.append(container_id)
+        return container_id
+
+    def cgroups_path(self, container_id):
+        return f"{self.cgroup_parent}/{container_id}"
+
+    def bundle(self, container_id, args, config_changes=None, **process):
+        config = runtime_bundle.make_config(
+            args, self.rootfs, cgroups_path=self.cgroups_path(container_id), **process
+        )
+        if config_changes:
+            config_changes(config)
+        path = os.path.join(self.workdir, "bundles", container_id)
+        return runtime_bundle.write_bundle(path, config)
+
+    def run(self, args, config_changes=None, **process):
+        container_id = self.new_id()
+        bundle = self.bundle(container_id, args, config_changes, **process)
+        return self.command("run", "--bundle", bundle, container_id)
+
+    def create(self, args, config_changes=None, **process):
+        """Create a container whose output goes to a file; return (id, pid, output path)."""
+        container_id = self.new_id()
+        bundle = self.bundle(container_id, args, config_changes, **process)
+        output = os.path.join(self.workdir, f"{container_id}.out")
+        pid_file = os.path.join(self.workdir, f"{container_id}.pid")
+        with open(output, "w") as out:
+            result = self.command(
+                "create", "--bundle", bundle, "--pid-file", pid_file, container_id,
+                stdout=out, stderr=subprocess.STDOUT, capture_output=False,
+            )
+        assert result.returncode == 0, open(output).read()
+        with open(pid_file) as f:
+            pid = int(f.read())
+        self.pids.add(pid)
+        return container_id, pid, output
+
+    def state(self, container_id):
+        result = self.command("state", container_id)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def cleanup(self):
+        for container_id in self.ids:
+            self.command("delete", "--force", container_id)
+        for pid in self.pids:
+            reap(pid)
+        for mount_point, _ in cgroup_mounts():
+            own = own_cgroups()
+            for base in {mount_point, *(os.path.join(mount_point, p.lstrip("/")) for p in own.values())}:
+                folder = os.path.join(base, self.cgroup_parent)
+                if os.path.isdir(folder):
+                    for child in os.listdir(folder):
+                        if os.path.isdir(os.path.join(folder, child)):
+                            os.rmdir(os.path.join(folder, child))
+                    os.rmdir(folder)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def rootfs(tmp_path_factory):
+    set_subreaper()
+    path = str(tmp_path_factory.mktemp("rootfs"))
+    runtime_bundle.make_rootfs(path)
+    return path
+
+
+RUNTIMES = [
+    pytest.param(("servin-runtime", SERVIN_RUNTIME), id="servin-runtime"),
+    pytest.param(
+        ("runc", RUNC),
+        id="runc",
+        marks=pytest.mark.skipif(RUNC is None, reason="runc is not installed"),
+    ),
+]
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request, rootfs, tmp_path):
+    name, binary = request.param
+    rt = Runtime(name, binary, str(tmp_path), rootfs)
+    yield rt
+    rt.cleanup()
+
+
+@pytest.fixture
+def servin(rootfs, tmp_path):
+    rt = Runtime("servin-runtime", SERVIN_RUNTIME, str(tmp_path), rootfs)
+    yield rt
+    rt.cleanup()
+
+
+def test_run_output_and_exit_code(runtime):
+    result = runtime.run(["sh", "-c", "echo hello; echo oops >&2; exit 3"])
+    assert result.stdout == "hello\n"
+    assert result.stderr.endswith("oops\n")
+    assert result.returncode == 3
+
+
+def test_run_is_pid_one(runtime):
+    result = runtime.run(["sh", "-c", "echo $$"])
+    assert result.stdout.strip() == "1"
+
+
+def test_run_hostname(runtime):
+    def set_hostname(config):
+        config["hostname"] = "box-7"
+
+    result = runtime.run(["hostname"], config_changes=set_hostname)
+    assert result.stdout.strip() == "box-7"
+
+
+def test_run_env(runtime):
+    result = runtime.run(["sh", "-c", "echo $GREETING"], env=["PATH=/bin", "GREETING=hi there"])
+    assert result.stdout.strip() == "hi there"
+
+
+def test_run_cwd(runtime):
+    result = runtime.run(["pwd"], cwd="/tmp")
+    assert result.stdout.strip() == "/tmp"
+
+
+def test_run_user_and_groups(runtime):
+    result = runtime.run(
+        ["sh", "-c", "id -u; id -g; id -G"],
+        user={"uid": 1000, "gid": 1001, "additionalGids": [10, 20]},
+    )
+    uid, gid, groups = result.stdout.split("\n")[:3]
+    assert uid == "1000"
+    assert gid == "1001"
+    assert set(groups.split()) == {"1001", "10", "20"}
+
+
+def test_run_proc_mounted(runtime):
+    result = runtime.run(["sh", "-c", "grep ' /proc proc ' /proc/mounts; cat /proc/1/comm"])
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("proc /proc proc rw")
+    assert lines[1] == "cat"
+
+
+def test_run_sys_read_only(runtime):
+    result = runtime.run(
+        ["sh", "-c", "grep ' /sys sysfs ' /proc/mounts; mkdir /sys/x 2>/dev/null || echo denied"]
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[3].split(",")[0] == "ro"
+    assert lines[1] == "denied"
+
+
+def test_run_root_read_only(runtime):
+    result = runtime.run(["sh", "-c", "touch /newfile 2>/dev/null || echo denied"])
+    assert result.stdout.strip() == "denied"
+
+
+def test_run_device_nodes(runtime):
+    script = (
+        "for d in null zero full random urandom tty; do stat -c '%n %F %t:%T' /dev/$d; done;"
+        "echo x > /dev/null && echo null-ok;"
+        "head -c 3 /dev/zero | od -An -tx1;"
+        "for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done"
+    )
+    result = runtime.run(["sh", "-c", script])
+    lines = result.stdout.splitlines()
+    assert lines[:6] == [
+        "/dev/null character special file 1:3",
+        "/dev/zero character special file 1:5",
+        "/dev/full character special file 1:7",
+        "/dev/random character special file 1:8",
+        "/dev/urandom character special file 1:9",
+        "/dev/tty character special file 5:0",
+    ]
+    assert lines[6] == "null-ok"
+    assert lines[7].split() == ["00", "00", "00"]
+    assert lines[8:] == [
+        "/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2", "pts/ptmx",
+    ]
+
+
+def test_run_capabilities_reduced(runtime):
+    result = runtime.run(["grep", "Cap", "/proc/self/status"])
+    caps = dict(line.split(":\t") for line in result.stdout.splitlines())
+    assert int(caps["CapBnd"], 16) == TEMPLATE_CAPS
+    assert int(caps["CapEff"], 16) == TEMPLATE_CAPS
+    assert int(caps["CapPrm"], 16) == TEMPLATE_CAPS
+
+
+def test_run_non_root_has_no_capabilities(runtime):
+    def no_ambient(config):
+        config["process"]["capabilities"]["ambient"] = []
+
+    result = runtime.run(
+        ["grep", "CapEff", "/proc/self/status"], config_changes=no_ambient, user={"uid": 1000, "gid": 1000}
+    )
+    assert int(result.stdout.split()[1], 16) == 0
+
+
+def test_run_masked_and_readonly_paths(runtime):
+    script = (
+        "grep ' /proc/sys ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1;"
+        "wc -c < /proc/keys;"
+        "ls /sys/firmware | wc -l"
+    )
+    result = runtime.run(["sh", "-c", script])
+    assert result.stdout.split() == ["ro", "0", "0"]
+
+
+def test_run_rlimit(runtime):
+    result = runtime.run(["sh", "-c", "ulimit -n"])
+    assert result.stdout.strip() == "1024"
+
+
+def test_run_sysctl(runtime):
+    def set_sysctl(config):
+        config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+        config["linux"]["readonlyPaths"].remove("/proc/sys")
+
+    result = runtime.run(["cat", "/proc/sys/net/ipv4/ip_forward"], config_changes=set_sysctl)
+    assert result.stdout.strip() == "1"
+
+
+def test_run_bind_mount_read_only(runtime, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "note").write_text("from host\n")
+
+    def add_bind(config):
+        config["mounts"].append(
+            {
+                "destination": "/data/in",
+                "type": "bind",
+                "source": str(shared),
+                "options": ["rbind", "ro", "nosuid", "nodev", "rprivate"],
+            }
+        )
+
+    result = runtime.run(
+        ["sh", "-c", "cat /data/in/note; touch /data/in/x 2>/dev/null || echo denied"],
+        config_changes=add_bind,
+    )
+    assert result.stdout.splitlines() == ["from host", "denied"]
+    assert not (shared / "x").exists()
+
+
+def test_run_tmpfs_mount(runtime):
+    def add_tmpfs(config):
+        config["mounts"].append(
+            {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}
+        )
+
+    result = runtime.run(
+        ["sh", "-c", "echo ok > /scratch/f && cat /scratch/f; grep ' /scratch ' /proc/mounts"],
+        config_changes=add_tmpfs,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == "ok"
+    assert lines[1].split()[2] == "tmpfs"
+
+
+def test_run_seccomp_denies_syscall(runtime):
+    def add_seccomp(config):
+        config["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": [
+                {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}
+            ],
+        }
+
+    result = runtime.run(["mkdir", "/tmp/blocked"], config_changes=add_seccomp, cwd="/")
+    assert result.returncode != 0
+    assert "Permission denied" in result.stderr
+
+
+def test_create_then_start(runtime):
+    container_id, pid, output = runtime.create(["sh", "-c", "echo started; sleep 1000"])
+    time.sleep(0.2)
+    assert open(output).read() == ""
+    assert runtime.state(container_id)["status"] == "created"
+
+    result = runtime.command("start", container_id)
+    assert result.returncode == 0, result.stderr
+    assert wait_for_file_text(output, "started") == "started\n"
+    assert runtime.state(container_id)["status"] == "running"
+
+    assert runtime.command("kill", container_id, "KILL").returncode == 0
+    status = reap(pid)
+    assert os.WIFSIGNALED(status)
+    assert os.WTERMSIG(status) == signal.SIGKILL
+
+
+def test_state_fields(runtime):
+    container_id, pid, _ = runtime.create(["sleep", "1000"])
+    state = runtime.state(container_id)
+    assert state["ociVersion"]
+    assert state["id"] == container_id
+    assert state["pid"] == pid
+    assert state["status"] == "created"
+    assert state["bundle"] == os.path.join(runtime.workdir, "bundles", container_id)
+    assert state["created"].endswith("Z")
+    assert time.strptime(state["created"][:19], "%Y-%m-%dT%H:%M:%S")
+    assert state["owner"] == ""
+
+
+def test_kill_sleeping_container(runtime):
+    container_id, pid, _ = runtime.create(["sleep", "1000"])
+    assert runtime.command("start", container_id).returncode == 0
+    assert runtime.command("kill", container_id, "9").returncode == 0
+    status = reap(pid)
+    assert os.WTERMSIG(status) == signal.SIGKILL
+    assert runtime.state(container_id)["status"] == "stopped"
+
+
+def test_kill_default_signal_is_term(runtime):
+    script = "trap 'exit 7' TERM; echo ready; while true; do sleep 0.05; done"
+    container_id, pid, output = runtime.create(["sh", "-c", script])
+    assert runtime.command("start", container_id).returncode == 0
+    wait_for_file_text(output, "ready")
+    assert runtime.command("kill", container_id).returncode == 0
+    status = reap(pid)
+    assert os.WIFEXITED(status)
+    assert os.WEXITSTATUS(status) == 7
+
+
+def test_kill_unknown_signal_fails(runtime):
+    container_id, _, _ = runtime.create(["sleep", "1000"])
+    result = runtime.command("kill", container_id, "NOSUCHSIGNAL")
+    assert result.returncode != 0
+    assert result.stderr
+
+
+def test_delete_removes_state_and_cgroups(runtime):
+    container_id, pid, _ = runtime.create(["sleep", "1000"])
+    relative = runtime.cgroups_path(container_id)
+    assert os.path.isdir(memory_folder(relative))
+    assert os.path.isdir(os.path.join(runtime.root, container_id))
+
+    result = runtime.command("delete", container_id)
+    assert result.returncode == 0, result.stderr
+    reap(pid)
+    assert not os.path.exists(os.path.join(runtime.root, container_id))
+    assert not os.path.exists(memory_folder(relative))
+    assert not os.path.exists(os.path.join(CGROUP_ROOT, "pids", relative))
+    assert runtime.command("state", container_id).returncode != 0
+
+
+def test_delete_running_needs_force(runtime):
+    container_id, pid, _ = runtime.create(["sleep", "1000"])
+    assert runtime.command("start", container_id).returncode == 0
+    assert runtime.command("delete", container_id).returncode != 0
+    assert runtime.state(container_id)["status"] == "running"
+    assert runtime.command("delete", "--force", container_id).returncode == 0
+    reap(pid)
+    assert runtime.command("state", container_id).returncode != 0
+
+
+def test_cgroup_beneath_own_cgroup(runtime):
+    container_id, pid, _ = runtime.create(["sleep", "1000"])
+    relative = runtime.cgroups_path(container_id)
+    own = own_cgroups()
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = dict(line.rstrip("\n").split(":", 2)[1:] for line in f)
+
+    assert lines["memory"] == os.path.join(own["memory"], relative)
+    assert os.path.isdir(memory_folder(relative))
+    assert lines["pids"] == os.path.join(own["pids"], relative)
+    if runtime.name == "servin-runtime" or lines.get("") != "/":
+        assert lines[""] == os.path.join(own[""], relative)
+        assert os.path.isdir(unified_folder(relative))
+        with open(os.path.join(unified_folder(relative), "cgroup.procs")) as f:
+            assert f.read().split() == [str(pid)]
+
+
+def test_memory_pids_and_cpu_limits_written(runtime):
+    def set_limits(config):
+        config["linux"]["resources"].update(
+            {
+                "memory": {"limit": 64 * 1024 * 1024},
+                "pids": {"limit": 42},
+                "cpu": {"shares": 512, "quota": 50000, "period": 100000},
+            }
+        )
+
+    container_id, _, _ = runtime.create(["sleep", "1000"], config_changes=set_limits)
+    relative = runtime.cgroups_path(container_id)
+    own = own_cgroups()
+
+    def read(controller, name):
+        folder = os.path.join(CGROUP_ROOT, controller, own[controller].lstrip("/"), relative)
+        with open(os.path.join(folder, name)) as f:
+            return f.read().strip()
+
+    assert read("memory", "memory.limit_in_bytes") == str(64 * 1024 * 1024)
+    assert read("pids", "pids.max") == "42"
+    assert read("cpu", "cpu.shares") == "512"
+    assert read("cpu", "cpu.cfs_quota_us") == "50000"
+    assert read("cpu", "cpu.cfs_period_us") == "100000"
+
+
+def test_pids_limit_enforced(runtime):
+    def set_limit(config):
+        config["linux"]["resources"]["pids"] = {"limit": 3}
+
+    # The shell and two sleeps fill the limit of 3, so the third sleep cannot start.
+    script = "sleep 1 & sleep 1 & sleep 1 & echo reached"
+    result = runtime.run(["sh", "-c", script], config_changes=set_limit)
+    assert "can't fork" in result.stderr
+    assert "reached" not in result.stdout
+
+
+def test_namespace_path_joins(runtime):
+    def named(config):
+        config["hostname"] = "first-box"
+
+    first_id, first_pid, _ = runtime.create(["sleep", "1000"], config_changes=named)
+
+    def join_first(config):
+        del config["hostname"]
+        for ns in config["linux"]["namespaces"]:
+            if ns["type"] in ("uts", "network"):
+                ns["path"] = f"/proc/{first_pid}/ns/{'net' if ns['type'] == 'network' else 'uts'}"
+
+    result = runtime.run(["sh", "-c", "hostname; readlink /proc/self/ns/net"], config_changes=join_first)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "first-box"
+    assert lines[1] == os.readlink(f"/proc/{first_pid}/ns/net")
+
+
+CASES = {
+    "missing config": None,
+    "invalid json": "{ this is not json",
+    "missing root": "no-root",
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_config_fails_clearly(runtime, case):
+    container_id = runtime.new_id()
+    bundle = os.path.join(runtime.workdir, "bundles", container_id)
+    os.makedirs(bundle)
+    if case == "invalid json":
+        runtime_bundle.write_bundle(bundle, CASES[case])
+    elif case == "missing root":
+        config = runtime_bundle.make_config(["true"], runtime.rootfs)
+        del config["root"]
+        runtime_bundle.write_bundle(bundle, config)
+    log = os.path.join(runtime.workdir, "log.json")
+
+    result = subprocess.run(
+        [runtime.binary, "--root", runtime.root, "--log", log, "--log-format", "json",
+         "run", "--bundle", bundle, container_id],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode != 0
+    with open(log) as f:
+        last = json.loads(f.read().splitlines()[-1])
+    assert last["level"] == "error"
+    assert last["msg"]
+    assert last["time"]
+    assert not os.path.exists(os.path.join(runtime.root, container_id))
+
+    if runtime.name == "servin-runtime":
+        expected = {"missing config": "config.json", "invalid json": "invalid JSON",
+                    "missing root": "root.path"}[case]
+        assert expected in result.stderr
+        assert expected in last["msg"]
+
+
+def test_missing_executable_fails_at_create(runtime):
+    container_id = runtime.new_id()
+    bundle = runtime.bundle(container_id, ["no-such-program"])
+    result = runtime.command("create", "--bundle", bundle, container_id)
+    assert result.returncode != 0
+    assert "no-such-program" in result.stderr
+    assert not os.path.exists(memory_folder(runtime.cgroups_path(container_id)))
+
+
+def test_duplicate_id_rejected(servin):
+    container_id, _, _ = servin.create(["sleep", "1000"])
+    bundle = servin.bundle(container_id, ["true"])
+    result = servin.command("create", "--bundle", bundle, container_id)
+    assert result.returncode != 0
+    assert "already exists" in result.stderr
+    assert servin.state(container_id)["status"] == "created"
+
+
+def test_systemd_cgroup_rejected(servin):
+    result = subprocess.run(
+        [SERVIN_RUNTIME, "--systemd-cgroup", "state", "x"], capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "--systemd-cgroup is not supported" in result.stderr
+
+
+def test_console_socket_rejected(servin):
+    container_id = servin.new_id()
+    bundle = servin.bundle(container_id, ["true"])
+    result = servin.command("create", "--bundle", bundle, "--console-socket", "/tmp/none",
+                            container_id)
+    assert result.returncode != 0
+    assert "not supported yet" in result.stderr
+
+
+def test_log_text_format(servin):
+    log = os.path.join(servin.workdir, "log.txt")
+    result = subprocess.run(
+        [SERVIN_RUNTIME, "--root", servin.root, "--log", log, "state", "nothing-here"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    line = open(log).read().splitlines()[-1]
+    assert line.startswith('time="')
+    assert 'level=error msg="container nothing-here does not exist' in line
+
+
+def test_delete_force_of_unknown_container_succeeds(runtime):
+    assert runtime.command("delete", "--force", "never-created").returncode == 0
+    assert runtime.command("delete", "never-created").returncode != 0
+
+
+def test_relative_cgroup_path_limit_with_swap_v1(servin):
+    def set_limits(config):
+        config["linux"]["resources"]["memory"] = {"limit": 32 * 1024 * 1024,
+                                                  "swap": 64 * 1024 * 1024}
+
+    container_id, _, _ = servin.create(["sleep", "1000"], config_changes=set_limits)
+    folder = memory_folder(servin.cgroups_path(container_id))
+    memsw = os.path.join(folder, "memory.memsw.limit_in_bytes")
+    if not os.path.exists(memsw):
+        pytest.skip("swap accounting is off on this host")
+    assert open(memsw).read().strip() == str(64 * 1024 * 1024)
