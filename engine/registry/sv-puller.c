@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "sv-puller.h"
+
+#include "sv-engine-error.h"
+#include "sv-manifest.h"
+#include "sv-reference.h"
+#include "sv-registry-client.h"
+
+/* Layers downloading or unpacking at once in one pull. */
+#define MAX_PARALLEL_LAYERS 3
+
+struct _SvPuller
+{
+  GObject parent_instance;
+
+  SvConfig *config;
+  SvContentStore *content;
+  SvLayerStore *layers;
+  SvImageStore *images;
+  SvRegistryClient *client;
+};
+
+G_DEFINE_FINAL_TYPE (SvPuller, sv_puller, G_TYPE_OBJECT)
+
+static void
+sv_puller_finalize (GObject *object)
+{
+  SvPuller *self = SV_PULLER (object);
+
+  g_clear_object (&self->config);
+  g_clear_object (&self->content);
+  g_clear_object (&self->layers);
+  g_clear_object (&self->images);
+  g_clear_object (&self->client);
+
+  G_OBJECT_CLASS (sv_puller_parent_class)->finalize (object);
+}
+
+static void
+sv_puller_class_init (SvPullerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sv_puller_finalize;
+}
+
+static void
+sv_puller_init (SvPuller *self)
+{
+}
+
+SvPuller *
+sv_puller_new (SvConfig *config, SvContentStore *content, SvLayerStore *layers,
+               SvImageStore *images)
+{
+  SvPuller *self = g_object_new (SV_TYPE_PULLER, NULL);
+
+  self->config = g_object_ref (config);
+  self->content = g_object_ref (content);
+  self->layers = g_object_ref (layers);
+  self->images = g_object_ref (images);
+  self->client = sv_registry_client_new (config);
+  return self;
+}
+
+/* One pull in progress. */
+typedef struct
+{
+  SvPuller *self;
+  SvReference *ref;
+  char *platform; /* requested, NULL for the host's */
+
+  /* Cancelled by the caller's cancellable and on the first failure, so the
+   * other layers stop too. */
+  GCancellable *cancellable;
+  GCancellable *caller_cancellable;
+  gulong cancelled_id;
+
+  SvPullProgressFunc progress;
+  gpointer progress_data;
+  GDestroyNotify progress_data_free;
+
+  char *top_digest; /* the manifest or index the reference names */
+  char *manifest_digest;
+  SvManifest *manifest;
+  char *config_digest;
+  SvImageConfigInfo *config;
+
+  GPtrArray *added_blobs;  /* digests this pull stored */
+  GPtrArray *added_layers; /* diff ids this pull unpacked */
+
+  GArray *pending; /* indexes of the layers still to start */
+  guint active;    /* layers downloading or unpacking */
+  GError *error;   /* the first layer failure */
+  guint64 done_bytes;
+  guint64 total_bytes;
+} Pull;
+
+static void
+pull_free (Pull *pull)
+{
+  if (pull->caller_cancellable != NULL)
+    {
+      g_cancellable_disconnect (pull->caller_cancellable, pull->cancelled_id);
+      g_object_unref (pull->caller_cancellable);
+    }
+  g_object_unref (pull->cancellable);
+  if (pull->progress_data_free != NULL)
+    pull->progress_data_free (pull->progress_data);
+  g_object_unref (pull->self);
+  sv_reference_free (pull->ref);
+  g_free (pull->platform);
+  g_free (pull->top_digest);
+  g_free (pull->manifest_digest);
+  g_clear_pointer (&pull->manifest, sv_manifest_free);
+  g_free (pull->config_digest);
+  g_clear_pointer (&pull->config, sv_image_config_info_free);
+  g_ptr_array_unref (pull->added_blobs);
+  g_ptr_array_unref (pull->added_layers);
+  g_clear_pointer (&pull->pending, g_array_unref);
+  g_clear_error (&pull->error);
+  g_free (pull);
+}
+
+static void
+report (Pull *pull, const char *status)
+{
+  if (pull->progress != NULL)
+    pull->progress (pull->done_bytes, pull->total_bytes, status, pull->progress_data);
+}
+
+static void
+report_digest (Pull *pull, const char *what, const char *digest)
+{
+  /* 12 hex digits, as docker shows layer ids. */
+  g_autofree char *status = g_strdup_printf ("%s %.19s", what, digest);
+
+  report (pull, status);
+}
+
+/* Remove what this pull added, so a failed pull leaves the stores as they were. */
+static void
+pull_roll_back (Pull *pull)
+{
+  SvPuller *self = pull->self;
+
+  for (guint i = 0; i < pull->added_layers->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      const char *diff_id = g_ptr_array_index (pull->added_layers, i);
+
+      if (!sv_layer_store_remove_layer (self->layers, diff_id, &error))
+        g_warning ("Cannot remove layer %s of a failed pull: %s", diff_id, error->message);
+    }
+  for (guint i = 0; i < pull->added_blobs->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      const char *digest = g_ptr_array_index (pull->added_blobs, i);
+
+      if (!sv_content_store_remove_blob (self->content, digest, &error))
+        g_warning ("Cannot remove blob %s of a failed pull: %s", digest, error->message);
+    }
+}
+
+static void
+pull_fail (GTask *task, GError *error)
+{
+  Pull *pull = g_task_get_task_data (task);
+
+  pull_roll_back (pull);
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+static gboolean
+store_bytes (Pull *pull, GBytes *bytes, const char *digest, GError **error)
+{
+  g_autofree char *stored = NULL;
+
+  if (sv_content_store_has_blob (pull->self->content, digest))
+    return TRUE;
+  stored = sv_content_store_add_bytes (pull->self->content, bytes, digest, error);
+  if (stored == NULL)
+    return FALSE;
+  g_ptr_array_add (pull->added_blobs, g_steal_pointer (&stored));
+  return TRUE;
+}
+
+/* Step 5: record the image and its references. */
+static void
+pull_add_image (GTask *task)
+{
+  Pull *pull = g_task_get_task_data (task);
+  SvPuller *self = pull->self;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *reference = sv_reference_to_string (pull->ref);
+  g_autoptr (SvImage) image = NULL;
+
+  image = sv_image_store_add (self->images, pull->manifest_digest, pull->config_digest, reference,
+                              &error);
+  if (image == NULL)
+    {
+      pull_fail (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Record name@digest of what the reference named, as docker's RepoDigests. */
+  if (pull->ref->tag != NULL)
+    {
+      g_autofree char *name = sv_reference_get_name (pull->ref);
+      g_autofree char *by_digest = g_strconcat (name, "@", pull->top_digest, NULL);
+
+      if (!sv_image_store_tag (self->images, image, by_digest, &error))
+        g_warning ("Cannot record %s for image %s: %s", by_digest, sv_image_get_id (image),
+                   error->message);
+    }
+
+  report_digest (pull, "Pulled image", sv_image_get_id (image));
+  g_task_return_pointer (task, g_steal_pointer (&image), g_object_unref);
+  g_object_unref (task);
+}
+
+/* Step 4: layers, up to MAX_PARALLEL_LAYERS at once. */
+
+typedef struct
+{
+  GTask *pull_task;
+  guint index;
+  char *digest;
+  char *diff_id;
+  char *blob_path;
+} LayerJob;
+
+static void
+layer_job_free (LayerJob *job)
+{
+  g_object_unref (job->pull_task);
+  g_free (job->digest);
+  g_free (job->diff_id);
+  g_free (job->blob_path);
+  g_free (job);
+}
+
+static void pull_start_layers (GTask *task);
+
+static void
+layer_job_done (LayerJob *job, GError *error)
+{
+  g_autoptr (GTask) task = g_object_ref (job->pull_task);
+  Pull *pull = g_task_get_task_data (task);
+
+  layer_job_free (job);
+  pull->active--;
+
+  if (error != NULL)
+    {
+      if (pull->error == NULL)
+        {
+          pull->error = error;
+          g_cancellable_cancel (pull->cancellable);
+        }
+      else
+        g_error_free (error);
+    }
+
+  if (pull->error == NULL && pull->pending->len > 0)
+    {
+      pull_start_layers (task);
+      return;
+    }
+  if (pull->active > 0)
+    return;
+
+  if (pull->error != NULL)
+    {
+      /* Report the caller's cancel rather than the failures it caused. */
+      if (g_cancellable_is_cancelled (pull->caller_cancellable))
+        g_clear_error (&pull->error);
+      pull_fail (g_steal_pointer (&task),
+                 pull->error ? g_steal_pointer (&pull->error)
+                             : g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                    "the pull was cancelled"));
+      return;
+    }
+  pull_add_image (g_steal_pointer (&task));
+}
+
+static void
+unpack_in_thread (GTask *task, gpointer source_object, gpointer task_data,
+                  GCancellable *cancellable)
+{
+  LayerJob *job = task_data;
+  Pull *pull = g_task_get_task_data (job->pull_task);
+  GError *error = NULL;
+
+  if (!sv_layer_store_unpack (pull->self->layers, job->blob_path, job->diff_id, cancellable,
+                              &error))
+    {
+      g_prefix_error (&error, "cannot unpack layer %s: ", job->digest);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_layer_unpacked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LayerJob *job = user_data;
+  Pull *pull = g_task_get_task_data (job->pull_task);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      layer_job_done (job, error);
+      return;
+    }
+
+  g_ptr_array_add (pull->added_layers, g_strdup (job->diff_id));
+  report_digest (pull, "Pull complete", job->digest);
+  layer_job_done (job, NULL);
+}
+
+static void
+layer_job_unpack (LayerJob *job)
+{
+  Pull *pull = g_task_get_task_data (job->pull_task);
+  g_autoptr (GTask) unpack = g_task_new (NULL, pull->cancellable, on_layer_unpacked, job);
+
+  report_digest (pull, "Extracting", job->digest);
+  job->blob_path = sv_content_store_get_blob_path (pull->self->content, job->digest);
+  g_task_set_task_data (unpack, job, NULL);
+  g_task_run_in_thread (unpack, unpack_in_thread);
+}
+
+static void
+on_layer_progress (guint64 bytes, gpointer user_data)
+{
+  LayerJob *job = user_data;
+  Pull *pull = g_task_get_task_data (job->pull_task);
+  g_autofree char *status = g_strdup_printf ("Downloading %.19s", job->digest);
+
+  pull->done_bytes += bytes;
+  report (pull, status);
+}
+
+static void
+on_layer_downloaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LayerJob *job = user_data;
+  Pull *pull = g_task_get_task_data (job->pull_task);
+  GError *error = NULL;
+
+  if (!sv_registry_client_get_blob_finish (SV_REGISTRY_CLIENT (source), result, &error))
+    {
+      layer_job_done (job, error);
+      return;
+    }
+  g_ptr_array_add (pull->added_blobs, g_strdup (job->digest));
+  layer_job_unpack (job);
+}
+
+static void
+pull_start_layers (GTask *task)
+{
+  Pull *pull = g_task_get_task_data (task);
+  SvPuller *self = pull->self;
+
+  while (pull->active < MAX_PARALLEL_LAYERS && pull->pending->len > 0)
+    {
+      guint index = g_array_index (pull->pending, guint, 0);
+      const SvDescriptor *layer = g_ptr_array_index (pull->manifest->layers, index);
+      LayerJob *job = g_new0 (LayerJob, 1);
+
+      g_array_remove_index (pull->pending, 0);
+      job->pull_task = g_object_ref (task);
+      job->index = index;
+      job->digest = g_strdup (layer->digest);
+      job->diff_id = g_strdup (pull->config->diff_ids[index]);
+      pull->active++;
+
+      if (sv_content_store_has_blob (self->content, layer->digest))
+        layer_job_unpack (job);
+      else
+        sv_registry_client_get_blob_async (self->client, pull->ref, layer->digest, layer->size,
+                                           self->content, on_layer_progress, job, pull->cancellable,
+                                           on_layer_downloaded, job);
+    }
+}
+
+static void
+pull_layers (GTask *task)
+{
+  Pull *pull = g_task_get_task_data (task);
+  SvPuller *self = pull->self;
+  GPtrArray *layers = pull->manifest->layers;
+
+  pull->pending = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < layers->len; i++)
+    {
+      const SvDescriptor *layer = g_ptr_array_index (layers, i);
+
+      if (sv_layer_store_has_layer (self->layers, pull->config->diff_ids[i]))
+        {
+          report_digest (pull, "Already exists", layer->digest);
+          continue;
+        }
+      g_array_append_val (pull->pending, i);
+      if (!sv_content_store_has_blob (self->content, layer->digest))
+        pull->total_bytes += layer->size;
+    }
+
+  if (pull->pending->len == 0)
+    {
+      pull_add_image (task);
+      return;
+    }
+  report (pull, "Downloading layers");
+  pull_start_layers (task);
+}
+
+/* Step 3: the image config. */
+
+static gboolean
+check_config_platform (Pull *pull, GError **error)
+{
+  g_autofree char *os = NULL;
+  g_autofree char *arch = NULL;
+  g_autofree char *variant = NULL;
+  g_autofree char *have_os = NULL;
+  g_autofree char *have_arch = NULL;
+  g_autofree char *have_variant = NULL;
+  g_autofree char *have = NULL;
+
+  /* An index already chose the platform; a single manifest is checked only
+   * against a platform the caller asked for. */
+  if (pull->platform == NULL || pull->top_digest == NULL
+      || !g_str_equal (pull->top_digest, pull->manifest_digest))
+    return TRUE;
+
+  have = g_strdup_printf ("%s/%s", pull->config->os ? pull->config->os : "unknown",
+                          pull->config->architecture ? pull->config->architecture : "unknown");
+  if (!sv_platform_parse (pull->platform, &os, &arch, &variant, error)
+      || !sv_platform_parse (have, &have_os, &have_arch, &have_variant, NULL))
+    return FALSE;
+  if (g_str_equal (os, have_os) && g_str_equal (arch, have_arch))
+    return TRUE;
+
+  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND,
+               "image %s is for platform %s, not the requested %s", pull->ref->path, have,
+               pull->platform);
+  return FALSE;
+}
+
+static void
+on_config_downloaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Pull *pull = g_task_get_task_data (task);
+  SvPuller *self = pull->self;
+  GError *error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (source != NULL)
+    {
+      if (!sv_registry_client_get_blob_finish (SV_REGISTRY_CLIENT (source), result, &error))
+        {
+          pull_fail (task, error);
+          return;
+        }
+      g_ptr_array_add (pull->added_blobs, g_strdup (pull->config_digest));
+    }
+
+  bytes = sv_content_store_read_blob (self->content, pull->config_digest, SV_MANIFEST_MAX_SIZE,
+                                      &error);
+  if (bytes != NULL)
+    pull->config = sv_image_config_info_parse (bytes, &error);
+  if (pull->config == NULL)
+    {
+      g_prefix_error (&error, "image config %s: ", pull->config_digest);
+      pull_fail (task, error);
+      return;
+    }
+
+  if (g_strv_length (pull->config->diff_ids) != pull->manifest->layers->len)
+    {
+      pull_fail (task, g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                                    "invalid image: manifest %s lists %u layers but its config "
+                                    "%s lists %u diff ids",
+                                    pull->manifest_digest, pull->manifest->layers->len,
+                                    pull->config_digest, g_strv_length (pull->config->diff_ids)));
+      return;
+    }
+  if (!check_config_platform (pull, &error))
+    {
+      pull_fail (task, error);
+      return;
+    }
+
+  pull_layers (task);
+}
+
+static void
+pull_config (GTask *task)
+{
+  Pull *pull = g_task_get_task_data (task);
+  SvPuller *self = pull->self;
+  const SvDescriptor *config = pull->manifest->config;
+
+  pull->config_digest = g_strdup (config->digest);
+  if (sv_content_store_has_blob (self->content, config->digest))
+    {
+      on_config_downloaded (NULL, NULL, task);
+      return;
+    }
+  sv_registry_client_get_blob_async (self->client, pull->ref, config->digest, config->size,
+                                     self->content, NULL, NULL, pull->cancellable,
+                                     on_config_downloaded, task);
+}
+
+/* Step 2: the manifest, through an index when the reference names one. */
+
+static void
+on_manifest_received (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Pull *pull = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autofree char *content_type = NULL;
+  g_autofree char *digest = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (SvManifest) manifest = NULL;
+
+  bytes = sv_registry_client_get_manifest_finish (SV_REGISTRY_CLIENT (source), result,
+                                                  &content_type, &digest, &error);
+  if (bytes != NULL)
+    manifest = sv_manifest_parse (bytes, content_type, &error);
+  if (manifest == NULL)
+    {
+      pull_fail (task, error);
+      return;
+    }
+  if (pull->top_digest == NULL)
+    pull->top_digest = g_strdup (digest);
+
+  if (manifest->kind == SV_MANIFEST_KIND_INDEX)
+    {
+      const SvDescriptor *entry;
+
+      /* An index names manifests, never another index. */
+      if (!g_str_equal (pull->top_digest, digest))
+        {
+          pull_fail (task, g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
+                                        "unsupported image: index %s lists another index %s",
+                                        pull->top_digest, digest));
+          return;
+        }
+      entry = sv_manifest_choose_platform (manifest, pull->platform, &error);
+      if (entry == NULL || !store_bytes (pull, bytes, digest, &error))
+        {
+          g_autofree char *text = sv_reference_to_familiar (pull->ref);
+
+          g_prefix_error (&error, "%s: ", text);
+          pull_fail (task, error);
+          return;
+        }
+      sv_registry_client_get_manifest_async (pull->self->client, pull->ref, entry->digest,
+                                             pull->cancellable, on_manifest_received, task);
+      return;
+    }
+
+  if (!store_bytes (pull, bytes, digest, &error))
+    {
+      pull_fail (task, error);
+      return;
+    }
+  pull->manifest_digest = g_strdup (digest);
+  pull->manifest = g_steal_pointer (&manifest);
+  report_digest (pull, "Digest:", pull->top_digest);
+  pull_config (task);
+}
+
+/* Step 1: check that the registry answers. */
+static void
+on_registry_pinged (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Pull *pull = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!sv_registry_client_ping_finish (SV_REGISTRY_CLIENT (source), result, &error))
+    {
+      pull_fail (task, error);
+      return;
+    }
+  sv_registry_client_get_manifest_async (pull->self->client, pull->ref,
+                                         sv_reference_get_manifest_ref (pull->ref),
+                                         pull->cancellable, on_manifest_received, task);
+}
+
+static void
+on_caller_cancelled (GCancellable *caller, gpointer user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+void
+sv_puller_pull_async (SvPuller *self, const char *reference, const char *platform,
+                      GCancellable *cancellable, SvPullProgressFunc progress,
+                      gpointer progress_data, GDestroyNotify progress_data_free,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Pull *pull = g_new0 (Pull, 1);
+  GError *error = NULL;
+  g_autofree char *text = NULL;
+
+  g_task_set_source_tag (task, sv_puller_pull_async);
+  pull->self = g_object_ref (self);
+  pull->platform = g_strdup (platform);
+  pull->progress = progress;
+  pull->progress_data = progress_data;
+  pull->progress_data_free = progress_data_free;
+  pull->cancellable = g_cancellable_new ();
+  pull->added_blobs = g_ptr_array_new_with_free_func (g_free);
+  pull->added_layers = g_ptr_array_new_with_free_func (g_free);
+  if (cancellable != NULL)
+    {
+      pull->caller_cancellable = g_object_ref (cancellable);
+      pull->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (on_caller_cancelled),
+                                                  g_object_ref (pull->cancellable), g_object_unref);
+    }
+  g_task_set_task_data (task, pull, (GDestroyNotify)pull_free);
+
+  pull->ref = sv_reference_parse (reference, &error);
+  if (pull->ref == NULL)
+    {
+      pull_fail (task, error);
+      return;
+    }
+  if (platform != NULL)
+    {
+      g_autofree char *os = NULL;
+      g_autofree char *arch = NULL;
+      g_autofree char *variant = NULL;
+
+      if (!sv_platform_parse (platform, &os, &arch, &variant, &error))
+        {
+          pull_fail (task, error);
+          return;
+        }
+    }
+
+  text = sv_reference_to_familiar (pull->ref);
+  g_info ("Pulling %s", text);
+  report (pull, "Pulling");
+  sv_registry_client_ping_async (self->client, pull->ref, pull->cancellable, on_registry_pinged,
+                                 task);
+}
+
+SvImage *
+sv_puller_pull_finish (SvPuller *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A real registry (Debian's docker-registry) on 127.0.0.1 for tests.
+
+Registry starts /usr/bin/docker-registry with a generated configuration:
+filesystem storage in a temporary folder, deletes enabled, a free port on
+127.0.0.1. push() fills it with skopeo, and blob_data_path() gives the file
+that holds a blob in the registry's storage, so that a test can damage it and
+have the real registry serve the damaged bytes.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+DOCKER_REGISTRY = "/usr/bin/docker-registry"
+SKOPEO = "/usr/bin/skopeo"
+
+CONFIG_TEMPLATE = """\
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: {root}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{port}
+"""
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def closed_port():
+    """Return a port on 127.0.0.1 where connections are refused."""
+    return free_port()
+
+
+class Registry:
+    """One docker-registry process with its own storage; stop() ends it by PID."""
+
+    def __init__(self, workdir=None):
+        self._own_workdir = workdir is None
+        self.workdir = workdir or tempfile.mkdtemp(prefix="servin-registry-")
+        self.root = os.path.join(self.workdir, "storage")
+        self.config_path = os.path.join(self.workdir, "config.yml")
+        self.log_path = os.path.join(self.workdir, "registry.log")
+        self.port = None
+        self.process = None
+
+    @property
+    def host(self):
+        """"127.0.0.1:PORT", the domain part of references to this registry."""
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout=15.0):
+        os.makedirs(self.root, exist_ok=True)
+        # The port can be taken between free_port() and the registry's bind,
+        # so try a few ports.
+        for _ in range(3):
+            self.port = free_port()
+            with open(self.config_path, "w") as config:
+                config.write(CONFIG_TEMPLATE.format(root=self.root, port=self.port))
+            log = open(self.log_path, "ab")
+            self.process = subprocess.Popen(
+                [DOCKER_REGISTRY, "serve", self.config_path],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            log.close()
+            if self._wait_ready(timeout):
+                return self
+            self._end_process()
+        raise RuntimeError(f"docker-registry did not start; see {self.log_path}:\n"
+                           + self.read_log())
+
+    def _wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(f"http://{self.host}/v2/", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.05)
+        return False
+
+    def _end_process(self):
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+    def stop(self):
+        self._end_process()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def read_log(self):
+        try:
+            with open(self.log_path, errors="replace") as log:
+                return log.read()
+        except FileNotFoundError:
+            return ""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def push(self, source, name, tag="latest", all_images=False):
+        """Copy an image into the registry with skopeo.
+
+        source is a skopeo transport reference: "oci:DIR:TAG" for an OCI
+        layout or "oci-archive:FILE" for an OCI archive (push_layout and
+        push_archive build them). all_images copies every manifest of an index.
+        Returns "127.0.0.1:PORT/NAME:TAG".
+        """
+        destination = f"{self.host}/{name}:{tag}"
+        command = [SKOPEO, "--insecure-policy", "copy", "--quiet",
+                   "--dest-tls-verify=false"]
+        if all_images:
+            command.append("--all")
+        command += [source, f"docker://{destination}"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            raise RuntimeError(f"skopeo copy {source} to {destination} failed: {result.stderr}")
+        return destination
+
+    def push_layout(self, layout_dir, layout_tag, name, tag="latest", all_images=False):
+        return self.push(f"oci:{layout_dir}:{layout_tag}", name, tag, all_images)
+
+    def push_archive(self, archive_path, name, tag="latest", all_images=False):
+        return self.push(f"oci-archive:{archive_path}", name, tag, all_images)
+
+    def blob_data_path(self, digest):
+        """The file holding blob "sha256:HEX" in the registry's filesystem storage."""
+        algorithm, hexdigest = digest.split(":", 1)
+        return os.path.join(self.root, "docker", "registry", "v2", "blobs", algorithm,
+                            hexdigest[:2], hexdigest, "data")
+
+    def corrupt_blob(self, digest):
+        """Flip bytes in the middle of a stored blob, keeping its size."""
+        path = self.blob_data_path(digest)
+        with open(path, "r+b") as blob:
+            data = bytearray(blob.read())
+            middle = len(data) // 2
+            for i in range(middle, min(middle + 16, len(data))):
+                data[i] ^= 0xFF
+            blob.seek(0)
+            blob.write(data)
+        return path
+
+    def manifest(self, name, reference, accept=None):
+        """GET a manifest over HTTP; returns (bytes, headers)."""
+        request = urllib.request.Request(f"http://{self.host}/v2/{name}/manifests/{reference}")
+        request.add_header("Accept", accept or ", ".join([
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ]))
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read(), dict(response.headers)
