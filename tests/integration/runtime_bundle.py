@@ -109,6 +109,7 @@ TEMPLATE = {
 def make_rootfs(path):
     """Fill path with a root filesystem: busybox and a link for each of its applets."""
     # Temporary folders start out as 0700, which would lock out a container's non-root user.
+    os.makedirs(path, exist_ok=True)
     os.chmod(path, 0o755)
     for folder in ("bin", "proc", "sys", "dev", "tmp", "etc", "root"):
         os.makedirs(os.path.join(path, folder), exist_ok=True)
