@@ -14,6 +14,7 @@ typedef struct
   gboolean detach;
   gboolean auto_remove;
   gboolean interactive;
+  gboolean tty;
   char *name;
   char *workdir;
   char *user;
@@ -38,38 +39,6 @@ create_options_clear (CreateOptions *options)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CreateOptions, create_options_clear)
-
-#define CREATE_OPTION_ENTRIES(o)                                                                   \
-  {                                                                                                \
-    "env",     'e',    SV_CLI_OPTION_LIST,                                                         \
-    &(o)->env, "list", "Set an environment variable (KEY=VALUE, or KEY to pass on servin's own)"   \
-  },                                                                                               \
-      { "entrypoint",     0,        SV_CLI_OPTION_STRING,                                          \
-        &(o)->entrypoint, "string", "Overwrite the default ENTRYPOINT of the image" },             \
-      { "hostname", 0, SV_CLI_OPTION_STRING, &(o)->hostname, "string", "Container host name" },    \
-      { "interactive",     'i',  SV_CLI_OPTION_BOOL,                                               \
-        &(o)->interactive, NULL, "Keep STDIN open and pass servin's input to the container" },     \
-      { "label",      'l',    SV_CLI_OPTION_LIST,                                                  \
-        &(o)->labels, "list", "Set metadata on the container (KEY=VALUE)" },                       \
-      { "name", 0, SV_CLI_OPTION_STRING, &(o)->name, "string", "Assign a name to the container" }, \
-      { "platform",                                                                                \
-        0,                                                                                         \
-        SV_CLI_OPTION_STRING,                                                                      \
-        &(o)->platform,                                                                            \
-        "string",                                                                                  \
-        "Platform to pull the image for when it is missing (os/arch[/variant])" },                 \
-      { "rm",                                                                                      \
-        0,                                                                                         \
-        SV_CLI_OPTION_BOOL,                                                                        \
-        &(o)->auto_remove,                                                                         \
-        NULL,                                                                                      \
-        "Automatically remove the container when it exits" },                                      \
-      { "user",     'u',      SV_CLI_OPTION_STRING,                                                \
-        &(o)->user, "string", "Username or UID (format: <name|uid>[:<group|gid>])" },              \
-  {                                                                                                \
-    "workdir", 'w', SV_CLI_OPTION_STRING, &(o)->workdir, "string",                                 \
-        "Working directory inside the container"                                                   \
-  }
 
 static GVariant *
 strv_variant (GPtrArray *array, guint start)
@@ -282,7 +251,7 @@ on_stdin_cb (int fd, GIOCondition condition, gpointer user_data)
   if (length > 0 && sv_cli_write_all (attached->stream_fd, buffer, length, NULL))
     return G_SOURCE_CONTINUE;
 
-  /* End of input: the container sees end of file on its stdin. */
+  /* End of input: the container reads end of file on its stdin. */
   shutdown (attached->stream_fd, SHUT_WR);
   attached->stdin_watch = 0;
   return G_SOURCE_REMOVE;
@@ -432,14 +401,30 @@ static int
 run_or_create (const SvCliInvocation *invocation, gboolean run)
 {
   g_auto (CreateOptions) options = { 0 };
+  /* create takes every option but --detach, which comes first. */
   const SvCliOption run_options[] = {
     { "detach", 'd', SV_CLI_OPTION_BOOL, &options.detach, NULL,
       "Run the container in the background and print its ID" },
-    CREATE_OPTION_ENTRIES (&options),
-    { NULL },
-  };
-  const SvCliOption create_options[] = {
-    CREATE_OPTION_ENTRIES (&options),
+    { "env", 'e', SV_CLI_OPTION_LIST, &options.env, "list",
+      "Set an environment variable (KEY=VALUE, or KEY to pass on servin's own)" },
+    { "entrypoint", 0, SV_CLI_OPTION_STRING, &options.entrypoint, "string",
+      "Overwrite the default ENTRYPOINT of the image" },
+    { "hostname", 0, SV_CLI_OPTION_STRING, &options.hostname, "string", "Container host name" },
+    { "interactive", 'i', SV_CLI_OPTION_BOOL, &options.interactive, NULL,
+      "Keep STDIN open and pass servin's input to the container" },
+    { "label", 'l', SV_CLI_OPTION_LIST, &options.labels, "list",
+      "Set metadata on the container (KEY=VALUE)" },
+    { "name", 0, SV_CLI_OPTION_STRING, &options.name, "string", "Assign a name to the container" },
+    { "platform", 0, SV_CLI_OPTION_STRING, &options.platform, "string",
+      "Platform to pull the image for when it is missing (os/arch[/variant])" },
+    { "rm", 0, SV_CLI_OPTION_BOOL, &options.auto_remove, NULL,
+      "Automatically remove the container when it exits" },
+    { "tty", 't', SV_CLI_OPTION_BOOL, &options.tty, NULL,
+      "Allocate a pseudo-TTY (not supported yet: the command fails)" },
+    { "user", 'u', SV_CLI_OPTION_STRING, &options.user, "string",
+      "Username or UID (format: <name|uid>[:<group|gid>])" },
+    { "workdir", 'w', SV_CLI_OPTION_STRING, &options.workdir, "string",
+      "Working directory inside the container" },
     { NULL },
   };
   g_autoptr (GPtrArray) args = NULL;
@@ -452,10 +437,16 @@ run_or_create (const SvCliInvocation *invocation, gboolean run)
   int exit_code;
 
   sv_cli_set_error_prefix (TRUE);
-  args = sv_cli_parse (invocation, run ? run_options : create_options,
+  args = sv_cli_parse (invocation, run ? run_options : run_options + 1,
                        SV_CLI_PARSE_STOP_AT_ARGUMENT, 1, -1, "IMAGE", &exit_code);
   if (args == NULL)
     return exit_code;
+
+  /* NOTE: servin-monitor has no pseudo-terminal support yet, so -t is
+   * rejected instead of running the container without a terminal. */
+  if (options.tty)
+    return sv_cli_usage_error (invocation, "-t, --tty is not supported yet: run the container "
+                                           "without -t (use -i alone to pass input)");
 
   config = build_config (&options, args, &error);
   if (config == NULL)

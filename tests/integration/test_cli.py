@@ -134,7 +134,7 @@ def test_help_after_image_belongs_to_command(tmp_path):
     assert "cannot connect to the system bus" in result.stderr
 
 
-# servind cannot be reached: each case says what to do.
+# servind cannot be reached: each case prints what to do.
 
 def test_no_system_bus(tmp_path):
     address = f"unix:path={tmp_path}/system_bus_socket"
@@ -180,10 +180,10 @@ def mask_ids(value):
 
 
 def parse_table(output):
-    """Split docker-style table output into rows of cells, using the column
-    starts of the header line, and check the layout of Go's tabwriter as
-    docker configures it: each column as wide as its widest cell plus 3
-    spaces, and at least 10, the last one unpadded."""
+    """Split docker-style table output into rows of cells at the column
+    starts of the header line. Check the layout of Go's tabwriter as docker
+    configures it: each column is as wide as its widest cell plus 3 spaces,
+    at least 10, and the last column is not padded."""
     lines = output.rstrip("\n").split("\n")
     header = lines[0]
     starts = [m.start() for m in re.finditer(r"(?:^|(?<=\s{3}))\S", header)]
