@@ -90,7 +90,7 @@ send_log_line (LogReader *reader, const char *line)
          && send_all (reader->fd, payload->str, payload->len);
 }
 
-/* Append what @file_fd has beyond its position to @pending; returns FALSE on a read error. */
+/* Append what @file_fd has beyond its position to @pending. Returns FALSE on a read error. */
 static gboolean
 read_more (int file_fd, GString *pending)
 {

@@ -389,7 +389,7 @@ send_request (SvContainer *self, const char *request, int fd, GError **error)
 }
 
 /* Send a request and read its reply while no reply loop runs (during start and recovery).
- * @reply gets the text after "ok"; end of file gives NULL without an error. */
+ * @reply gets the text after "ok", and end of file gives NULL without an error. */
 static gboolean
 request_sync (SvContainer *self, const char *request, int fd, char **reply, GError **error)
 {
@@ -557,7 +557,7 @@ on_reply_line (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *request = NULL;
 
   line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source), result, NULL, &error);
-  /* A reply of a connection closed meanwhile (removal, or a new start) belongs to nobody. */
+  /* A reply on a connection closed meanwhile (by removal or a new start) is stale. */
   if (G_DATA_INPUT_STREAM (source) != self->ctl_in
       || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -608,7 +608,7 @@ prepare_bundle (SvContainer *self, char **monitor, char **runtime, GError **erro
   g_auto (GStrv) layer_paths = NULL;
   g_autofree char *config_path = state_path (self, "config.json");
 
-  spec = sv_container_generate_spec (self, error);
+  spec = sv_container_generate_spec (self, sv_container_spec_get_host_nofile_limit (), error);
   if (spec == NULL)
     return FALSE;
   layer_paths = sv_container_get_layer_paths (self, error);
@@ -795,7 +795,7 @@ on_stop_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Send the stop signal, then SIGKILL after @timeout_seconds; finishes once the container has
+/* Send the stop signal, then SIGKILL after @timeout_seconds. Finishes once the container has
  * exited. A container that is not running finishes at once, like docker stop.
  * NOTE: cancelling @cancellable takes effect only when the container exits. */
 void
@@ -823,7 +823,7 @@ sv_container_stop_async (SvContainer *self, guint timeout_seconds, GCancellable 
   self->stoppers = g_list_append (self->stoppers, g_steal_pointer (&task));
   if (self->kill_timeout_id == 0 && signal != SIGKILL)
     {
-      GSource *source = g_timeout_source_new_seconds (timeout_seconds);
+      GSource *source = g_timeout_source_new (timeout_seconds * 1000);
       g_source_set_callback (source, on_stop_timeout, self, NULL);
       self->kill_timeout_id = g_source_attach (source, g_main_context_get_thread_default ());
       g_source_unref (source);
@@ -837,7 +837,7 @@ sv_container_stop_finish (SvContainer *self, GAsyncResult *result, GError **erro
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Finish with the exit code once the container exits; at once when it has exited already.
+/* Finish with the exit code once the container exits, or at once when it has exited already.
  * NOTE: cancelling @cancellable takes effect only when the container exits. */
 void
 sv_container_wait_async (SvContainer *self, GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -955,7 +955,7 @@ wait_for_close (int fd, gint64 timeout_us)
 
 /* Kill a running container and wait, blocking, until its monitor has recorded the exit and
  * cleaned up. Used by forced removal, which must not leave the container behind. A second
- * connection to the monitor tells when it is done, because the monitor closes every
+ * connection to the monitor shows when it is done, because the monitor closes every
  * connection at the end. */
 gboolean
 sv_container_kill_and_reap (SvContainer *self, GError **error)

@@ -391,7 +391,8 @@ sv_container_store_create (SvContainerStore *self, const char *name, GVariant *c
   container
       = sv_container_new (self->config, self->layers, id, name, reference, sv_image_get_id (image),
                           merged, sv_image_get_diff_ids (image), auto_remove);
-  spec = sv_container_generate_spec (container, error);
+  /* Only a check: the real host limit is applied, and logged, at start. */
+  spec = sv_container_generate_spec (container, G_MAXUINT64, error);
   if (spec == NULL || !sv_container_save (container, error))
     return NULL;
 

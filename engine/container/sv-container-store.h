@@ -8,10 +8,10 @@
 
 G_BEGIN_DECLS
 
-/* The containers: one record per container at DATA_ROOT/containers/ID/config.v2.json. Used
- * from the thread whose main context was the thread default when the store was created;
- * notifications and signals ("container-added", "container-removed", each with the
- * SvContainer) are emitted there. */
+/* The containers, with one record per container at DATA_ROOT/containers/ID/config.v2.json.
+ * Use a store from one thread whose thread-default main context stays the same. Property
+ * notifications and the signals "container-added" and "container-removed" (each with the
+ * SvContainer) are emitted in that context. */
 #define SV_TYPE_CONTAINER_STORE (sv_container_store_get_type ())
 G_DECLARE_FINAL_TYPE (SvContainerStore, sv_container_store, SV, CONTAINER_STORE, GObject)
 

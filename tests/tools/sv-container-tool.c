@@ -548,6 +548,8 @@ main (int argc, char **argv)
   int status = -1;
 
   setlocale (LC_ALL, "");
+  /* Log messages must not mix with the container output on stdout. */
+  g_log_writer_default_set_use_stderr (TRUE);
   if (argc < 2)
     return usage ();
 
