@@ -83,8 +83,8 @@ normalize_architecture (const char *arch)
   return g_ascii_strdown (arch, -1);
 }
 
-/* Normalise a variant for @arch as containerd does: arm64's default is v8,
- * arm's is v7, and "8" means "v8". */
+/* Normalise a variant for @arch: arm64's default is v8, arm's is v7, and "8"
+ * means "v8". */
 static char *
 normalize_variant (const char *arch, const char *variant)
 {

@@ -5,8 +5,7 @@
 
 #include "sv-engine-error.h"
 
-/* The grammar follows the distribution project's reference package
- * (github.com/distribution/reference, regexp.go):
+/* Docker's reference grammar:
  *   reference := name [ ":" tag ] [ "@" digest ]
  *   name      := [ domain "/" ] path-component [ "/" path-component ]*
  *   domain    := domain-component [ "." domain-component ]* [ ":" port ]

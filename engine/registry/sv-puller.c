@@ -136,7 +136,9 @@ report_digest (Pull *pull, const char *what, const char *digest)
   report (pull, status);
 }
 
-/* Remove what this pull added, so a failed pull leaves the stores as they were. */
+/* Remove what this pull added, so a failed pull leaves the stores as they were.
+ * NOTE: a second pull running at the same time that found one of these blobs or
+ * layers already present loses it too; pulls are not yet serialised per layer. */
 static void
 pull_roll_back (Pull *pull)
 {
@@ -578,7 +580,7 @@ on_manifest_received (GObject *source, GAsyncResult *result, gpointer user_data)
   pull_config (task);
 }
 
-/* Step 1: check that the registry answers. */
+/* Step 1: check that the registry responds. */
 static void
 on_registry_pinged (GObject *source, GAsyncResult *result, gpointer user_data)
 {

@@ -11,8 +11,8 @@
 G_BEGIN_DECLS
 
 /* Called on the main context of sv_puller_pull_async's caller: @done_bytes of
- * @total_bytes of the layers to download have arrived; @status says what the
- * pull is doing ("Downloading sha256:1a2b3c4d5e6f"). */
+ * @total_bytes of the layers to download have arrived; @status describes
+ * the current step ("Downloading sha256:1a2b3c4d5e6f"). */
 typedef void (*SvPullProgressFunc) (guint64 done_bytes, guint64 total_bytes, const char *status,
                                     gpointer user_data);
 

@@ -13,7 +13,8 @@
 #define ERROR_BODY_MAX_SIZE (64 * 1024)
 #define TOKEN_BODY_MAX_SIZE (1024 * 1024)
 #define BLOB_CHUNK_SIZE (256 * 1024)
-/* Tokens without "expires_in" last 60 seconds (the distribution token spec). */
+/* Tokens without "expires_in" last 60 seconds, the default of Docker's token
+ * authentication specification. */
 #define TOKEN_DEFAULT_LIFETIME_S 60
 
 struct _SvRegistryClient
@@ -371,7 +372,7 @@ on_token_received (GObject *source, GAsyncResult *result, gpointer user_data)
   request_send (g_steal_pointer (&task));
 }
 
-/* Answer a Bearer challenge by fetching an anonymous token from its realm. */
+/* Handle a Bearer challenge by fetching an anonymous token from its realm. */
 static gboolean
 request_fetch_token (GTask *task, GHashTable *challenge)
 {
@@ -575,8 +576,8 @@ describe_registry_error (GBytes *body)
                           json_object_get_string_member_with_default (first, "message", ""));
 }
 
-/* An error for a response other than 200. @what is "manifest unknown: REF"
- * style text naming the object, used for 404. */
+/* An error for a response other than 200. @not_found is the message for a
+ * 404, such as "manifest unknown: REF". */
 static GError *
 make_http_error (SoupMessage *message, const char *registry, const char *not_found, GBytes *body)
 {

@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 
 /* A client for the registry HTTP API (the OCI distribution spec) on libsoup 3.
  * It speaks HTTPS, or plain HTTP to hosts that sv_config_is_insecure_registry
- * accepts, and pulls anonymously: a Bearer challenge is answered with a token
+ * accepts, and pulls anonymously: on a Bearer challenge it fetches a token
  * fetched without credentials and cached per registry and scope. All calls run
  * on the thread-default main context of the thread that created the client. */
 #define SV_TYPE_REGISTRY_CLIENT (sv_registry_client_get_type ())
@@ -22,7 +22,7 @@ SvRegistryClient *sv_registry_client_new (SvConfig *config);
 /* "http://127.0.0.1:5000" or "https://registry-1.docker.io" for a reference's domain. */
 char *sv_registry_client_get_base_url (SvRegistryClient *self, const SvReference *ref);
 
-/* Checks that the registry answers GET /v2/ (200, or 401 when it needs a token). */
+/* Checks that the registry responds to GET /v2/ (200, or 401 when it needs a token). */
 void sv_registry_client_ping_async (SvRegistryClient *self, const SvReference *ref,
                                     GCancellable *cancellable, GAsyncReadyCallback callback,
                                     gpointer user_data);

@@ -53,11 +53,6 @@ def make_layout(path, kind):
     subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
-def read_layout_blob(layout, digest):
-    with open(os.path.join(layout, "blobs", "sha256", digest[7:]), "rb") as f:
-        return f.read()
-
-
 def make_large_layout(path, layer_count, layer_size):
     """Write an OCI layout with @layer_count gzip layers, each one file of
     @layer_size random bytes, so downloads take long enough to measure and to

@@ -323,16 +323,16 @@ test_manifest_by_digest_mismatch (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = NULL;
-  const char *asked = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+  const char *requested = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
-  /* The server answers any digest in manifest_digest, so serve a different body
-   * under the digest asked for. */
+  /* The server returns its manifest for the digest in manifest_digest, so this
+   * serves a body that does not hash to the requested digest. */
   g_free (f->manifest_digest);
-  f->manifest_digest = g_strdup (asked);
-  bytes = fetch_manifest (f, f->port, asked, NULL, &error);
+  f->manifest_digest = g_strdup (requested);
+  bytes = fetch_manifest (f, f->port, requested, NULL, &error);
   g_assert_null (bytes);
   g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_DIGEST_MISMATCH);
-  g_assert_nonnull (strstr (error->message, asked));
+  g_assert_nonnull (strstr (error->message, requested));
 }
 
 static void

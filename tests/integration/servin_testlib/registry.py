@@ -4,7 +4,7 @@
 Registry starts /usr/bin/docker-registry with a generated configuration:
 filesystem storage in a temporary folder, deletes enabled, a free port on
 127.0.0.1. push() fills it with skopeo, and blob_data_path() gives the file
-that holds a blob in the registry's storage, so that a test can damage it and
+that contains a blob in the registry's storage, so that a test can damage it and
 have the real registry serve the damaged bytes.
 """
 
@@ -155,7 +155,7 @@ class Registry:
         return self.push(f"oci-archive:{archive_path}", name, tag, all_images)
 
     def blob_data_path(self, digest):
-        """The file holding blob "sha256:HEX" in the registry's filesystem storage."""
+        """The file containing blob "sha256:HEX" in the registry's filesystem storage."""
         algorithm, hexdigest = digest.split(":", 1)
         return os.path.join(self.root, "docker", "registry", "v2", "blobs", algorithm,
                             hexdigest[:2], hexdigest, "data")
