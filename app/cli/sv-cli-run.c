@@ -150,31 +150,31 @@ static char *
 create_container (GDBusObjectManager *objects, SvDBusManager *manager, const CreateOptions *options,
                   GVariant *config, const char *image, GError **error)
 {
+  const char *name = options->name ? options->name : "";
   g_autoptr (GError) local_error = NULL;
+  g_autofree char *full = NULL;
+  g_autofree char *familiar = NULL;
   char *path = NULL;
 
-  g_variant_ref_sink (config);
-  if (sv_dbus_manager_call_create_sync (manager, options->name ? options->name : "", config, &path,
-                                        NULL, &local_error))
-    goto out;
+  if (sv_dbus_manager_call_create_sync (manager, name, config, &path, NULL, &local_error))
+    return path;
 
   if (!g_error_matches (local_error, SV_DBUS_ERROR, SV_DBUS_ERROR_NOT_FOUND))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
-      goto out;
+      return NULL;
     }
 
-  fprintf (stderr, "Unable to find image '%s' locally\n", image);
-  g_clear_error (&local_error);
+  full = sv_client_reference_normalize (image, error);
+  if (full == NULL)
+    return NULL;
+  familiar = sv_client_reference_familiar (full);
+  fprintf (stderr, "Unable to find image '%s' locally\n", familiar);
   if (!sv_cli_pull_image (objects, manager, image, options->platform, stderr, error))
-    goto out;
+    return NULL;
 
-  if (!sv_dbus_manager_call_create_sync (manager, options->name ? options->name : "", config, &path,
-                                         NULL, error))
-    path = NULL;
-
-out:
-  g_variant_unref (config);
+  if (!sv_dbus_manager_call_create_sync (manager, name, config, &path, NULL, error))
+    return NULL;
   return path;
 }
 
