@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 /* File descriptors accepted with one message; more than one is an error,
  * but the buffer has room to receive and close a few. */
 #define MAX_FDS_PER_MESSAGE 4
+
+static void process_input (SvMonitor *mon, uint64_t serial);
 
 /* Replace a stale socket at PATH, or fail if a monitor still listens there. */
 static int
@@ -176,13 +179,16 @@ sv_mon_ctl_reply (SvMonitor *mon, uint64_t serial, const char *reply)
     sv_mon_ctl_remove (mon, index);
 }
 
-static void
-reply_error (SvMonitor *mon, uint64_t serial, const char *format, const char *arg)
+static void __attribute__ ((format (printf, 3, 4)))
+reply_error (SvMonitor *mon, uint64_t serial, const char *format, ...)
 {
   char text[SV_MON_REQUEST_MAX + 256];
+  va_list ap;
 
   memcpy (text, "error ", 6);
-  snprintf (text + 6, sizeof text - 6, format, arg);
+  va_start (ap, format);
+  vsnprintf (text + 6, sizeof text - 6, format, ap);
+  va_end (ap);
   sv_mon_sanitize_line (text);
   sv_mon_ctl_reply (mon, serial, text);
 }
@@ -206,8 +212,9 @@ handle_status (SvMonitor *mon, uint64_t serial)
 }
 
 static void
-handle_start (SvMonitor *mon, uint64_t serial)
+handle_start (SvMonitor *mon, SvMonClient *client)
 {
+  uint64_t serial = client->serial;
   const char *args[] = { "start", mon->id, NULL };
   SvMonPendingStart *starts;
   off_t offset;
@@ -215,15 +222,27 @@ handle_start (SvMonitor *mon, uint64_t serial)
   int null_fd;
 
   if (mon->state == SV_MON_STATE_EXITED)
-    return reply_error (mon, serial, "container %s has exited", mon->id);
+    {
+      reply_error (mon, serial, "container %s has exited", mon->id);
+      return;
+    }
   if (mon->state == SV_MON_STATE_RUNNING)
-    return reply_error (mon, serial, "container %s is already running", mon->id);
+    {
+      reply_error (mon, serial, "container %s is already running", mon->id);
+      return;
+    }
   if (mon->n_starts > 0)
-    return reply_error (mon, serial, "container %s is already being started", mon->id);
+    {
+      reply_error (mon, serial, "container %s is already being started", mon->id);
+      return;
+    }
 
   starts = realloc (mon->starts, (mon->n_starts + 1) * sizeof *starts);
   if (starts == NULL)
-    return reply_error (mon, serial, "cannot start container %s: out of memory", mon->id);
+    {
+      reply_error (mon, serial, "cannot start container %s: out of memory", mon->id);
+      return;
+    }
   mon->starts = starts;
 
   /* The runtime's start waits for the container only briefly, but hooks may
@@ -231,15 +250,15 @@ handle_start (SvMonitor *mon, uint64_t serial)
   offset = sv_mon_runtime_log_size (mon);
   null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0)
-    return reply_error (mon, serial, "cannot open /dev/null: %s", strerror (errno));
+    {
+      reply_error (mon, serial, "cannot open /dev/null: %s", strerror (errno));
+      return;
+    }
   pid = sv_mon_runtime_spawn (mon, args, null_fd, null_fd, null_fd);
   close (null_fd);
   if (pid < 0)
     {
-      char text[512];
-
-      snprintf (text, sizeof text, "error cannot run %s start: %s", mon->runtime, strerror (errno));
-      sv_mon_ctl_reply (mon, serial, text);
+      reply_error (mon, serial, "cannot run %s start: %s", mon->runtime, strerror (errno));
       return;
     }
 
@@ -248,13 +267,17 @@ handle_start (SvMonitor *mon, uint64_t serial)
     .client_serial = serial,
     .runtime_log_offset = offset,
   };
+  client->waiting = true;
 }
 
-/* Reply to the `start` request INDEX whose runtime command exited with WAIT_STATUS. */
+/* Reply to the `start` request INDEX whose runtime command exited with
+ * WAIT_STATUS, then handle the requests its client sent meanwhile. */
 void
 sv_mon_ctl_start_finished (SvMonitor *mon, size_t index, int wait_status)
 {
   SvMonPendingStart start = mon->starts[index];
+  SvMonClient *client;
+  size_t client_index;
 
   memmove (mon->starts + index, mon->starts + index + 1,
            (mon->n_starts - index - 1) * sizeof *mon->starts);
@@ -269,11 +292,16 @@ sv_mon_ctl_start_finished (SvMonitor *mon, size_t index, int wait_status)
   else
     {
       char msg[1024];
-      char text[1100];
 
       sv_mon_runtime_error (mon, start.runtime_log_offset, "start", wait_status, msg, sizeof msg);
-      snprintf (text, sizeof text, "error cannot start container %s: %s", mon->id, msg);
-      sv_mon_ctl_reply (mon, start.client_serial, text);
+      reply_error (mon, start.client_serial, "cannot start container %s: %s", mon->id, msg);
+    }
+
+  client = find_client (mon, start.client_serial, &client_index);
+  if (client)
+    {
+      client->waiting = false;
+      process_input (mon, start.client_serial);
     }
 }
 
@@ -288,11 +316,14 @@ handle_kill (SvMonitor *mon, uint64_t serial, const char *arg)
   signum = strtol (arg, &end, 10);
   if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 || signum < 1 || signum > SIGRTMAX)
     {
-      snprintf (reply, sizeof reply, "invalid signal number \"%%s\": expected 1 to %d", SIGRTMAX);
-      return reply_error (mon, serial, reply, arg);
+      reply_error (mon, serial, "invalid signal number \"%s\": expected 1 to %d", arg, SIGRTMAX);
+      return;
     }
   if (mon->state == SV_MON_STATE_EXITED)
-    return reply_error (mon, serial, "container %s has exited", mon->id);
+    {
+      reply_error (mon, serial, "container %s has exited", mon->id);
+      return;
+    }
 
   /* The monitor reaps the container init itself, so the pid cannot have
    * been reused while the state is not SV_MON_STATE_EXITED. */
@@ -313,21 +344,29 @@ handle_attach (SvMonitor *mon, SvMonClient *client)
   int fd;
 
   if (client->n_fds == 0)
-    return reply_error (
-        mon, serial, "%s",
-        "attach needs one file descriptor sent with SCM_RIGHTS in the same message");
+    {
+      reply_error (mon, serial,
+                   "attach needs one file descriptor sent with SCM_RIGHTS in the same message");
+      return;
+    }
 
   fd = client->fds[0];
   memmove (client->fds, client->fds + 1, (client->n_fds - 1) * sizeof *client->fds);
   client->n_fds--;
 
   if (fd < 0)
-    return reply_error (mon, serial, "%s",
-                        "attach needs exactly one file descriptor, but the message had more");
+    {
+      reply_error (mon, serial,
+                   "attach needs exactly one file descriptor, but the message had more");
+      return;
+    }
   if (mon->state == SV_MON_STATE_EXITED)
     {
       close (fd);
-      return reply_error (mon, serial, "container %s has exited", mon->id);
+      {
+        reply_error (mon, serial, "container %s has exited", mon->id);
+        return;
+      }
     }
   if (sv_mon_attach_add (mon, fd) < 0)
     {
@@ -352,7 +391,7 @@ handle_request (SvMonitor *mon, SvMonClient *client, char *line)
   if (strcmp (line, "status") == 0)
     handle_status (mon, client->serial);
   else if (strcmp (line, "start") == 0)
-    handle_start (mon, client->serial);
+    handle_start (mon, client);
   else if (strncmp (line, "kill ", 5) == 0)
     handle_kill (mon, client->serial, line + 5);
   else if (strcmp (line, "kill") == 0)
@@ -399,19 +438,58 @@ queue_fds (SvMonClient *client, struct msghdr *msg)
     close (received[0]);
 }
 
-/* Read from control connection INDEX and answer each complete request line. */
+/* Handle the complete request lines received from client SERIAL, until
+ * one of them has to wait for a `start`. */
+static void
+process_input (SvMonitor *mon, uint64_t serial)
+{
+  SvMonClient *client;
+  size_t index;
+
+  while ((client = find_client (mon, serial, &index)) != NULL && !client->waiting)
+    {
+      char line[SV_MON_REQUEST_MAX];
+      char *nl = memchr (client->input, '\n', client->input_len);
+      size_t line_len;
+
+      if (nl == NULL)
+        {
+          if (client->discarding)
+            client->input_len = 0;
+          else if (client->input_len == sizeof client->input)
+            {
+              client->discarding = true;
+              client->input_len = 0;
+              reply_error (mon, serial, "request longer than %zu bytes", sizeof client->input - 1);
+            }
+          return;
+        }
+
+      line_len = (size_t)(nl - client->input);
+      memcpy (line, client->input, line_len);
+      line[line_len] = '\0';
+      client->input_len -= line_len + 1;
+      memmove (client->input, nl + 1, client->input_len);
+
+      if (client->discarding)
+        client->discarding = false;
+      else
+        handle_request (mon, client, line);
+    }
+}
+
+/* Read from control connection INDEX and handle each complete request line. */
 void
 sv_mon_ctl_read (SvMonitor *mon, size_t index)
 {
   SvMonClient *client = mon->clients[index];
-  uint64_t serial = client->serial;
   union
   {
     struct cmsghdr align;
     char buf[CMSG_SPACE (MAX_FDS_PER_MESSAGE * sizeof (int))];
   } control;
-  char data[512];
-  struct iovec iov = { data, sizeof data };
+  struct iovec iov
+      = { client->input + client->input_len, sizeof client->input - client->input_len };
   struct msghdr msg = {
     .msg_iov = &iov,
     .msg_iovlen = 1,
@@ -432,39 +510,8 @@ sv_mon_ctl_read (SvMonitor *mon, size_t index)
       return;
     }
   queue_fds (client, &msg);
-
-  for (ssize_t i = 0; i < n; i++)
-    {
-      char c = data[i];
-
-      if (c == '\n')
-        {
-          bool discarded = client->discarding;
-
-          client->request[client->request_len] = '\0';
-          client->request_len = 0;
-          client->discarding = false;
-          if (!discarded)
-            handle_request (mon, client, client->request);
-
-          /* The reply may have dropped the client. */
-          if (find_client (mon, serial, &index) == NULL)
-            return;
-          continue;
-        }
-      if (client->discarding)
-        continue;
-      if (client->request_len + 1 >= sizeof client->request)
-        {
-          client->discarding = true;
-          client->request_len = 0;
-          reply_error (mon, serial, "request longer than %s bytes", "1023");
-          if (find_client (mon, serial, &index) == NULL)
-            return;
-          continue;
-        }
-      client->request[client->request_len++] = c;
-    }
+  client->input_len += (size_t)n;
+  process_input (mon, client->serial);
 }
 
 void

@@ -631,7 +631,7 @@ build_poll_set (SvMonitor *mon, PollSet *set)
   if (mon->stdin_fd >= 0 && mon->stdin_buf.len > 0)
     poll_set_add (set, mon->stdin_fd, POLLOUT, SOURCE_STDIN);
   for (size_t i = 0; i < mon->n_clients; i++)
-    poll_set_add (set, mon->clients[i]->fd, POLLIN, SOURCE_CLIENT);
+    poll_set_add (set, mon->clients[i]->fd, mon->clients[i]->waiting ? 0 : POLLIN, SOURCE_CLIENT);
   for (size_t i = 0; i < mon->n_attaches; i++)
     {
       SvMonAttach *attach = mon->attaches[i];
@@ -719,7 +719,11 @@ dispatch (SvMonitor *mon, PollSet *set)
           for (size_t c = 0; c < mon->n_clients; c++)
             if (mon->clients[c]->fd == fd)
               {
-                sv_mon_ctl_read (mon, c);
+                /* A waiting client is read later, but a hang-up ends it now. */
+                if (!mon->clients[c]->waiting)
+                  sv_mon_ctl_read (mon, c);
+                else if (revents & (POLLHUP | POLLERR))
+                  sv_mon_ctl_remove (mon, c);
                 break;
               }
           break;

@@ -92,9 +92,14 @@ typedef struct
 {
   int fd;
   uint64_t serial;
-  char request[SV_MON_REQUEST_MAX];
-  size_t request_len;
+  /* Received bytes not yet handled. */
+  char input[SV_MON_REQUEST_MAX];
+  size_t input_len;
+  /* Skipping the rest of a line that was too long. */
   bool discarding;
+  /* A `start` of this client runs; its later requests wait so that the
+   * replies stay in request order. */
+  bool waiting;
   int fds[4];
   size_t n_fds;
 } SvMonClient;

@@ -511,6 +511,23 @@ def test_status_and_kill_requests(env):
     assert status["signal"] == 0
 
 
+def test_pipelined_requests_keep_order(env):
+    env.write_bundle(["sh", "-c", "echo piped"])
+    assert env.start_monitor() == "ok\n"
+    ctl = env.ctl()
+    ours, theirs = socket.socketpair()
+    socket.send_fds(ctl.sock, [b"attach\nstart\nstatus\nbogus\n"], [theirs.fileno()])
+    theirs.close()
+
+    assert ctl.read_line() == "ok\n"
+    assert ctl.read_line() == "ok\n"
+    assert ctl.read_line() in (f"ok running {env.container_pid}\n", "ok exited 0\n")
+    assert ctl.read_line().startswith("error unknown request")
+    out, _ = join_streams(read_frames(ours))
+    assert out == b"piped\n"
+    ctl.wait_eof()
+
+
 def test_status_exited_while_output_drains(env):
     # Without a PID namespace a background process outlives the init and
     # holds stdout, so the monitor reports the exit while it drains.
