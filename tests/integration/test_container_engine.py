@@ -36,6 +36,7 @@ IMAGE_CONFIG = {
     "WorkingDir": "/srv",
     "Env": ["PATH=/bin", "IMAGE_VAR=image", "SHARED=image"],
 }
+SAMPLE_TAR = os.path.join(BUILD_ROOT, "engine", "image", "servin-sample.tar")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ")
 
 pytestmark = [
@@ -453,3 +454,23 @@ def test_lookup_by_prefix_and_name(engine):
     assert engine.inspect("/named")["Name"] == "/named"
     missing = engine.tool("inspect", "nothing-here", check=False)
     assert "error NOT_FOUND: container not found: nothing-here" in missing.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(SAMPLE_TAR), reason=f"{SAMPLE_TAR} is not built")
+def test_sample_image(engine):
+    loaded = engine.tool("load", SAMPLE_TAR)
+    assert "docker.io/servin/sample:latest" in loaded.stdout.split()
+
+    result = engine.tool("run", "servin/sample", "sh", "-c", "echo $$; pwd; id")
+    assert result.stdout.splitlines() == ["1", "/srv", "uid=0(root) gid=0(root) groups=0(root)"]
+
+    by_name = engine.tool("run", "--user", "servin", "servin/sample", "id")
+    assert by_name.stdout.strip() == "uid=1000(servin) gid=1000(servin) groups=1000(servin)"
+
+    by_number = engine.tool("run", "--user", "65534", "servin/sample", "id")
+    assert by_number.stdout.strip() == "uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)"
+
+    failing = engine.tool("run", "servin/sample", "sh", "-c", "echo oops >&2; exit 42",
+                          check=False)
+    assert failing.returncode == 42
+    assert container_stderr(failing) == "oops\n"

@@ -15,6 +15,7 @@
 #include "sv-container-store.h"
 #include "sv-content-store.h"
 #include "sv-engine-error.h"
+#include "sv-image-loader.h"
 #include "sv-image-store.h"
 #include "sv-layer-store.h"
 
@@ -54,6 +55,7 @@ usage (void)
 {
   fputs (
       "Usage: sv-container-tool COMMAND ARGS\n"
+      "  load ARCHIVE                            load the images of a docker load archive\n"
       "  import ROOTFS REFERENCE [CONFIG_JSON]   make a one-layer image of a folder\n"
       "  create [OPTIONS] IMAGE [CMD...]         print the new container's id\n"
       "  run [OPTIONS] IMAGE [CMD...]            create, attach, start, wait; exit with its code\n"
@@ -97,6 +99,24 @@ tool_close (Tool *tool)
   g_clear_object (&tool->content);
   g_clear_object (&tool->config);
   g_clear_pointer (&tool->loop, g_main_loop_unref);
+}
+
+/* load: docker load of an OCI layout or docker-archive tar */
+static int
+cmd_load (Tool *tool, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) references = NULL;
+
+  if (argc < 1)
+    return usage ();
+  references
+      = sv_image_load_archive (tool->content, tool->layers, tool->images, argv[0], NULL, &error);
+  if (references == NULL)
+    return fail (error);
+  for (gsize i = 0; references[i] != NULL; i++)
+    printf ("%s\n", references[i]);
+  return 0;
 }
 
 /* import: tar the folder, unpack it as a layer, and record an image with the given config. */
@@ -538,10 +558,10 @@ main (int argc, char **argv)
     const char *name;
     int (*func) (Tool *tool, int argc, char **argv);
   } commands[] = {
-    { "import", cmd_import },   { "create", cmd_create }, { "run", cmd_run },
-    { "start", cmd_start },     { "stop", cmd_stop },     { "kill", cmd_kill },
-    { "wait", cmd_wait },       { "rm", cmd_rm },         { "logs", cmd_logs },
-    { "inspect", cmd_inspect }, { "ps", cmd_ps },
+    { "load", cmd_load }, { "import", cmd_import },   { "create", cmd_create },
+    { "run", cmd_run },   { "start", cmd_start },     { "stop", cmd_stop },
+    { "kill", cmd_kill }, { "wait", cmd_wait },       { "rm", cmd_rm },
+    { "logs", cmd_logs }, { "inspect", cmd_inspect }, { "ps", cmd_ps },
   };
   g_autoptr (GError) error = NULL;
   Tool tool = { 0 };
