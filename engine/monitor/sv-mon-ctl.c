@@ -246,7 +246,7 @@ handle_start (SvMonitor *mon, SvMonClient *client)
   mon->starts = starts;
 
   /* The runtime's start waits for the container only briefly, but hooks may
-   * run long, so it runs beside the loop and is answered when it exits. */
+   * run long, so it runs beside the loop and gets its reply when it exits. */
   offset = sv_mon_runtime_log_size (mon);
   null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0)

@@ -259,7 +259,12 @@ utf8_split_point (const char *text, size_t len)
         continue;
 
       /* C is a lead byte: keep its character whole when it is incomplete. */
-      need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      if (c >= 0xf0)
+        need = 4;
+      else if (c >= 0xe0)
+        need = 3;
+      else
+        need = 2;
       return need > back ? len - back : len;
     }
   return len;

@@ -21,9 +21,9 @@
 /* In the forked child: make IN_FD, OUT_FD and ERR_FD its stdio, give every
  * signal default handling and an empty mask, and exec ARGV. The monitor
  * ignores SIGTERM and SIGINT, blocks SIGCHLD and may have inherited other
- * ignored signals; exec keeps ignored signals ignored, and the runtime
+ * ignored signals. Exec keeps ignored signals ignored, and the runtime
  * would pass them on to the container. posix_spawn is not used because
- * glibc's leaves its internal signal 32 ignored in the new program. */
+ * glibc 2.36's leaves its internal signal 32 ignored in the new program. */
 static void __attribute__ ((noreturn))
 exec_child (const char *const *argv, int in_fd, int out_fd, int err_fd, int report_fd)
 {

@@ -49,7 +49,7 @@ static struct
   size_t n_early;
 } create_cmd;
 
-/* Paths of the monitor's own files, set once the state folder is known. */
+/* What the monitor has created so far, so that fail() undoes only that. */
 static bool created_ctl;
 static bool created_monitor_pid;
 static bool ran_create;
@@ -260,7 +260,7 @@ close_inherited_fds (int keep)
       close (fd);
 }
 
-/* Fork once: the first process exits at once and its caller reaps it; the
+/* Fork once. The first process exits at once, and its caller reaps it. The
  * second leads a new session, adopts orphans as a child subreaper and keeps
  * only the sync fd, with /dev/null as stdio. */
 static void
@@ -671,7 +671,7 @@ handle_attach_events (SvMonitor *mon, int fd, short revents)
         return;
     }
 
-  /* After a hang-up, read all remaining input so that nothing is lost. */
+  /* After a hang-up, read the remaining input up to end of file. */
   if ((revents & (POLLIN | POLLHUP | POLLERR)) && mon->attaches[index]->reading)
     {
       do
@@ -766,7 +766,7 @@ drop_stalled_attaches (SvMonitor *mon)
 }
 
 /* Return true once everything that must happen before the exit is recorded
- * is done: the output pipes reached end of file and `start` was answered. */
+ * is done: the output pipes reached end of file and `start` got its reply. */
 static bool
 drained (SvMonitor *mon)
 {
@@ -873,8 +873,8 @@ flush_attaches (SvMonitor *mon)
 }
 
 /* Record the exit, then release everything: attach fds, the runtime's state,
- * the control socket. End of file on a control connection tells servind
- * that STATE/exit is there to read. */
+ * the control socket. End of file on a control connection is servind's
+ * signal that STATE/exit is ready to read. */
 static void __attribute__ ((noreturn)) finish (SvMonitor *mon)
 {
   const char *args[] = { "delete", "--force", mon->id, NULL };

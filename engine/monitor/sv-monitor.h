@@ -3,7 +3,7 @@
 
 /* servin-monitor is plain C without GLib, so that each container costs little
  * memory. Functions return 0 or a positive value on success and -1 with errno
- * set on failure, unless their comment says otherwise. */
+ * set on failure, unless documented otherwise. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,11 +11,11 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* Longest log entry payload; longer lines are split into partial entries the
- * way Docker's json-file driver splits them. */
+/* Maximum payload of one log entry. Longer lines are split into partial
+ * entries, as Docker's json-file driver splits them. */
 #define SV_MON_LOG_LINE_MAX (16 * 1024)
 
-/* Longest request line on the control socket, newline included. */
+/* Maximum length of a request line on the control socket, newline included. */
 #define SV_MON_REQUEST_MAX 1024
 
 /* Output queued for one attach fd beyond which the monitor stops reading the

@@ -530,7 +530,7 @@ def test_pipelined_requests_keep_order(env):
 
 def test_status_exited_while_output_drains(env):
     # Without a PID namespace a background process outlives the init and
-    # holds stdout, so the monitor reports the exit while it drains.
+    # keeps stdout open, so the monitor reports the exit while it drains.
     env.write_bundle(["sh", "-c", "(sleep 2; echo late) & exit 5"], pid_namespace=False)
     assert env.start_monitor() == "ok\n"
     ctl = env.ctl()
@@ -651,7 +651,7 @@ def test_ctl_garbage_keeps_connection(env):
     a.close()
     b.close()
 
-    # Clients that disconnect mid-request or at once affect nobody else.
+    # Clients that disconnect mid-request or at once do not affect other clients.
     dropped = env.ctl()
     dropped.sock.sendall(b"sta")
     dropped.close()
