@@ -21,7 +21,7 @@ static const char usage[]
     = "Usage: servin-runtime [GLOBAL OPTIONS] COMMAND [OPTIONS] ID\n"
       "\n"
       "Commands:\n"
-      "  create --bundle DIR [--pid-file FILE] [--preserve-fds N] ID\n"
+      "  create --bundle DIR [--pid-file FILE] [--console-socket PATH] [--preserve-fds N] ID\n"
       "                  set up a container and leave its process waiting for start\n"
       "  start ID        let a created container run its process\n"
       "  state ID        print the container state as JSON\n"
@@ -29,7 +29,7 @@ static const char usage[]
       "                  send SIGNAL (a name or number, default TERM) to the container\n"
       "  delete [--force] ID\n"
       "                  remove a stopped container; --force kills a running one first\n"
-      "  run --bundle DIR [--pid-file FILE] [--detach] ID\n"
+      "  run --bundle DIR [--pid-file FILE] [--detach [--console-socket PATH]] ID\n"
       "                  create and start a container, wait for it and exit with its status\n"
       "\n"
       "Global options:\n"
@@ -233,9 +233,10 @@ run_command (const char *root, const char *command, int argc, char **argv)
   id = g_ptr_array_index (positional, 0);
   options.create.id = id;
 
-  if (options.console_socket && (g_str_equal (command, "create") || g_str_equal (command, "run")))
-    return fail_usage ("--console-socket is not supported yet by servin-runtime; run the "
-                       "container without a terminal or use runc");
+  options.create.console_socket = options.console_socket;
+  if (options.console_socket && g_str_equal (command, "run") && !options.detach)
+    return fail_usage ("run without --detach relays no terminal in servin-runtime; use create "
+                       "with --console-socket, or run --detach");
 
   if (g_str_equal (command, "create"))
     return sv_container_create (&options.create, &error) ? 0 : fail (error);

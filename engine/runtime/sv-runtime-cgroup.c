@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "sv-engine-error.h"
@@ -468,12 +469,60 @@ apply_cpu (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GError **
   return TRUE;
 }
 
+/* The device rules runc adds after the configured ones (runc 1.1, libcontainer/specconv), so that
+ * a container can always create and use these nodes. */
+static const char *const default_device_rules[] = {
+  "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:8 rwm",   "c 1:7 rwm", "c 5:0 rwm",
+  "c 1:5 rwm", "c 1:9 rwm", "c 5:1 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm",
+};
+
+/* Applies linux.resources.devices in the v1 devices controller, then allows the nodes of
+ * linux.devices and the defaults. */
+static gboolean
+apply_devices (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GPtrArray *devices,
+               GError **error)
+{
+  const char *leaf = NULL;
+
+  for (guint i = 0; i < layout->len; i++)
+    if (hierarchy_has (g_ptr_array_index (layout, i), "devices"))
+      leaf = g_ptr_array_index (leaves, i);
+  /* NOTE: cgroup2 controls devices with an eBPF program, which servin-runtime does not load
+   * yet, so on a host without the v1 devices controller the rules are not enforced. */
+  if (leaf == NULL || r->device_rules == NULL || r->device_rules->len == 0)
+    return TRUE;
+
+  for (guint i = 0; i < r->device_rules->len; i++)
+    {
+      const SvDeviceRule *rule = &g_array_index (r->device_rules, SvDeviceRule, i);
+
+      if (!write_file (leaf, rule->allow ? "devices.allow" : "devices.deny", rule->entry, error))
+        return FALSE;
+    }
+  for (guint i = 0; devices && i < devices->len; i++)
+    {
+      const SvDevice *device = g_ptr_array_index (devices, i);
+      g_autofree char *entry = NULL;
+
+      if (!S_ISCHR (device->mode) && !S_ISBLK (device->mode))
+        continue;
+      entry = g_strdup_printf ("%c %u:%u rwm", S_ISCHR (device->mode) ? 'c' : 'b',
+                               major (device->rdev), minor (device->rdev));
+      if (!write_file (leaf, "devices.allow", entry, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (default_device_rules); i++)
+    if (!write_file (leaf, "devices.allow", default_device_rules[i], error))
+      return FALSE;
+  return TRUE;
+}
+
 /* Creates the container's cgroup in every hierarchy and applies the resource limits. A relative
  * cgroups_path goes below this process's own cgroup, an absolute one below the hierarchy's
  * root, as runc places them. Returns the leaf folders in the order of layout. */
 GPtrArray *
 sv_cgroup_create (GPtrArray *layout, const char *cgroups_path, const SvResources *resources,
-                  GError **error)
+                  GPtrArray *devices, GError **error)
 {
   g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func (g_free);
 
@@ -491,7 +540,8 @@ sv_cgroup_create (GPtrArray *layout, const char *cgroups_path, const SvResources
 
   if (apply_memory (layout, leaves, resources, error)
       && apply_pids (layout, leaves, resources, error)
-      && apply_cpu (layout, leaves, resources, error))
+      && apply_cpu (layout, leaves, resources, error)
+      && apply_devices (layout, leaves, resources, devices, error))
     return g_steal_pointer (&leaves);
 
 fail:

@@ -13,16 +13,15 @@ typedef struct
 {
   char *mount_point; /* /sys/fs/cgroup/memory */
   char *mount_root;  /* the cgroup mounted there, "/" unless the host itself is a container */
-  char *options;  /* v1 mount options naming the controllers, "cpu,cpuacct" or "name=systemd"; NULL
-                     for cgroup2 */
-  char *own_path; /* this process's cgroup in the hierarchy, from /proc/self/cgroup */
+  char *options;     /* v1 controllers, "cpu,cpuacct" or "name=systemd"; NULL for cgroup2 */
+  char *own_path;    /* this process's cgroup in the hierarchy, from /proc/self/cgroup */
   gboolean unified;
 } SvCgroupHierarchy;
 
 GPtrArray *sv_cgroup_detect_layout (GError **error);
 
 GPtrArray *sv_cgroup_create (GPtrArray *layout, const char *cgroups_path,
-                             const SvResources *resources, GError **error);
+                             const SvResources *resources, GPtrArray *devices, GError **error);
 gboolean sv_cgroup_remove (const char *const *paths, GError **error);
 GArray *sv_cgroup_list_pids (const char *const *paths);
 

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -503,6 +504,68 @@ protect_paths (const SvChildContext *ctx)
     child_fail (ctx, errno, "cannot make the root filesystem read-only", NULL);
 }
 
+static void
+send_terminal (const SvChildContext *ctx, int master, const char *name)
+{
+  struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen (name) };
+  union
+  {
+    char buffer[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control = { 0 };
+  struct msghdr message = {
+    .msg_iov = &iov,
+    .msg_iovlen = 1,
+    .msg_control = control.buffer,
+    .msg_controllen = sizeof control.buffer,
+  };
+  struct cmsghdr *header = CMSG_FIRSTHDR (&message);
+
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (header), &master, sizeof (int));
+  if (sendmsg (ctx->console_fd, &message, MSG_NOSIGNAL) < 0)
+    child_fail (ctx, errno, "cannot send the terminal to the console socket", NULL);
+}
+
+/* Allocates the container's pseudo-terminal from its own devpts, makes it the controlling
+ * terminal and stdio, shows it as /dev/console, and sends the master to the console socket. */
+static void
+setup_terminal (const SvChildContext *ctx)
+{
+  struct winsize size = { .ws_row = ctx->spec->console_height, .ws_col = ctx->spec->console_width };
+  char name[64], number[24];
+  int unlock = 0, index = 0, master, peer, fd;
+
+  if (ctx->console_fd < 0)
+    return;
+  master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || ioctl (master, TIOCSPTLCK, &unlock) < 0 || ioctl (master, TIOCGPTN, &index) < 0)
+    child_fail (ctx, errno, "cannot allocate a pseudo-terminal from /dev/ptmx", NULL);
+  peer = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (peer < 0)
+    child_fail (ctx, errno, "cannot open the pseudo-terminal peer", NULL);
+  if (size.ws_row && size.ws_col && ioctl (peer, TIOCSWINSZ, &size) < 0)
+    child_fail (ctx, errno, "cannot set the terminal size from process.consoleSize", NULL);
+
+  concat (name, sizeof name, "/dev/pts/", format_int (number, index), NULL);
+  fd = open ("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 || mount (name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+    child_fail (ctx, errno, "cannot bind ", name, " to /dev/console", NULL);
+  close (fd);
+
+  send_terminal (ctx, master, name);
+  if (ioctl (peer, TIOCSCTTY, 0) < 0)
+    child_fail (ctx, errno, "cannot make ", name, " the controlling terminal", NULL);
+  for (int i = 0; i < 3; i++)
+    if (dup2 (peer, i) < 0)
+      child_fail (ctx, errno, "cannot make the terminal the standard input and output", NULL);
+  close (peer);
+  close (master);
+  close (ctx->console_fd);
+}
+
 /* Finds args[0] as execvp would, in the container's PATH, and fails before start if missing. */
 static void
 find_executable (const SvChildContext *ctx, char *found)
@@ -677,16 +740,21 @@ sv_child_run (const SvChildContext *ctx)
 {
   const SvRuntimeSpec *spec = ctx->spec;
   SvChildMessage ready = { .kind = SV_CHILD_READY };
+  struct sigaction default_action = { .sa_handler = SIG_DFL };
   char executable[SV_PATH_SIZE];
   sigset_t all;
 
   join_cgroups (ctx);
+  /* The init process leads a session of its own, which a terminal needs. */
+  if (setsid () < 0)
+    child_fail (ctx, errno, "cannot create a new session", NULL);
   umask (0);
   join_namespaces (ctx);
   if ((spec->clone_flags & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
     child_fail (ctx, errno, "cannot create the cgroup namespace", NULL);
   set_identity (ctx);
   setup_rootfs (ctx);
+  setup_terminal (ctx);
   write_sysctls (ctx);
   protect_paths (ctx);
   if (chdir (spec->cwd) < 0)
@@ -710,6 +778,10 @@ sv_child_run (const SvChildContext *ctx)
     }
   umask (spec->has_umask ? spec->umask : 0022);
 
+  /* Ignored signals stay ignored across execve; the container starts with the defaults. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction (sig, &default_action, NULL);
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
   execve (executable, spec->args, spec->env);

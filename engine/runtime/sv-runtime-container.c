@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,6 +43,7 @@ typedef struct
   unsigned int seccomp_flags;
   int state_dir_fd;
   int sync_fd;
+  int console_fd;
   pid_t pid;
   gboolean reaped;
 } SvLaunch;
@@ -77,6 +79,8 @@ sv_launch_free (SvLaunch *launch)
     close (launch->unified_fd);
   if (launch->sync_fd >= 0)
     close (launch->sync_fd);
+  if (launch->console_fd >= 0)
+    close (launch->console_fd);
 
   /* Descriptors are closed first: dropping the last reference to a removed folder is slower. */
   if (launch->cgroup_leaves)
@@ -206,7 +210,8 @@ prepare_cgroups (SvLaunch *launch, GError **error)
     return FALSE;
   if (path == NULL || *path == '\0')
     path = launch->options->id;
-  launch->cgroup_leaves = sv_cgroup_create (launch->layout, path, &launch->spec->resources, error);
+  launch->cgroup_leaves = sv_cgroup_create (launch->layout, path, &launch->spec->resources,
+                                            launch->spec->devices, error);
   if (launch->cgroup_leaves == NULL)
     return FALSE;
   prepare_cgroup_mounts (launch);
@@ -285,6 +290,47 @@ find_path_env (SvRuntimeSpec *spec)
   return DEFAULT_PATH;
 }
 
+/* Checks that process.terminal and --console-socket go together, and connects the socket. */
+static gboolean
+connect_console (SvLaunch *launch, GError **error)
+{
+  const char *path = launch->options->console_socket;
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+
+  if (launch->spec->terminal && path == NULL)
+    {
+      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                           "process.terminal is true, so servin-runtime needs --console-socket to "
+                           "hand over the terminal; set terminal to false to use plain stdio");
+      return FALSE;
+    }
+  if (!launch->spec->terminal && path)
+    {
+      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                           "--console-socket needs process.terminal set to true in config.json");
+      return FALSE;
+    }
+  if (path == NULL)
+    return TRUE;
+  if (strlen (path) >= sizeof address.sun_path)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "console socket path %s is too long for a unix socket", path);
+      return FALSE;
+    }
+  strcpy (address.sun_path, path);
+  launch->console_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (launch->console_fd < 0
+      || connect (launch->console_fd, (struct sockaddr *)&address, sizeof address) < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot connect to console socket %s: %s", path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static SvLaunch *
 sv_launch_prepare (const SvCreateOptions *options, GError **error)
 {
@@ -294,6 +340,7 @@ sv_launch_prepare (const SvCreateOptions *options, GError **error)
   launch->state_dir_fd = -1;
   launch->sync_fd = -1;
   launch->unified_fd = -1;
+  launch->console_fd = -1;
   launch->strings = g_ptr_array_new_with_free_func (g_free);
   launch->spec = sv_runtime_spec_load (options->bundle, error);
   if (launch->spec == NULL)
@@ -316,8 +363,8 @@ sv_launch_prepare (const SvCreateOptions *options, GError **error)
         return NULL;
     }
 
-  if (!make_state_folder (launch, error) || !prepare_cgroups (launch, error)
-      || !prepare_namespaces (launch, error))
+  if (!connect_console (launch, error) || !make_state_folder (launch, error)
+      || !prepare_cgroups (launch, error) || !prepare_namespaces (launch, error))
     return NULL;
   return g_steal_pointer (&launch);
 }
@@ -409,6 +456,7 @@ sv_launch_spawn (SvLaunch *launch, gboolean wait_for_start, GError **error)
   ctx.state_dir_fd = wait_for_start ? launch->state_dir_fd : -1;
   ctx.log_fd = launch->options->log_fd;
   ctx.preserve_fds = launch->options->preserve_fds;
+  ctx.console_fd = launch->console_fd;
   ctx.namespaces = (SvNamespaceFd *)launch->namespace_fds->data;
   ctx.n_namespaces = launch->namespace_fds->len;
   ctx.cgroup_mounts = (SvCgroupMount *)launch->cgroup_mounts->data;

@@ -11,7 +11,8 @@ typedef struct
   const char *root; /* state folder of all containers */
   const char *id;
   const char *bundle;
-  const char *pid_file; /* or NULL */
+  const char *pid_file;       /* or NULL */
+  const char *console_socket; /* unix socket that receives the terminal's master, or NULL */
   int preserve_fds;
   int log_fd; /* --log file for errors the container process reports after start, or -1 */
 } SvCreateOptions;

@@ -195,6 +195,7 @@ sv_runtime_spec_free (SvRuntimeSpec *spec)
   g_strfreev (spec->readonly_paths);
   g_clear_pointer (&spec->sysctl_keys, g_ptr_array_unref);
   g_clear_pointer (&spec->sysctl_values, g_ptr_array_unref);
+  g_clear_pointer (&spec->resources.device_rules, g_array_unref);
   g_free (spec->cgroups_path);
   g_clear_object (&spec->parser);
   g_free (spec);
@@ -438,8 +439,9 @@ parse_rlimits (SvRuntimeSpec *spec, JsonArray *rlimits, GError **error)
 static gboolean
 parse_process (SvRuntimeSpec *spec, JsonObject *root, GError **error)
 {
-  JsonObject *process, *user, *caps;
+  JsonObject *process, *user, *caps, *console_size;
   JsonArray *rlimits;
+  gint64 height = 0, width = 0;
   const char *cwd = NULL;
   gint64 oom = 0;
 
@@ -479,6 +481,13 @@ parse_process (SvRuntimeSpec *spec, JsonObject *root, GError **error)
 
   if (!parse_user (spec, user, error) || !parse_rlimits (spec, rlimits, error))
     return FALSE;
+
+  if (!get_object (process, "process", "consoleSize", &console_size, error)
+      || !get_int (console_size, "process.consoleSize", "height", &height, NULL, error)
+      || !get_int (console_size, "process.consoleSize", "width", &width, NULL, error))
+    return FALSE;
+  spec->console_height = CLAMP (height, 0, G_MAXUINT16);
+  spec->console_width = CLAMP (width, 0, G_MAXUINT16);
 
   spec->has_capabilities = caps != NULL;
   if (caps
@@ -778,6 +787,71 @@ parse_namespaces (SvRuntimeSpec *spec, JsonObject *linux_object, GError **error)
 }
 
 static gboolean
+parse_device_rule (JsonObject *entry, SvDeviceRule *rule, GError **error)
+{
+  const char *where = "linux.resources.devices";
+  const char *type = "a", *access = "rwm";
+  gint64 major = -1, minor = -1;
+  gboolean has_major = FALSE, has_minor = FALSE;
+  g_autofree char *major_text = NULL, *minor_text = NULL;
+
+  if (!get_bool (entry, where, "allow", &rule->allow, error)
+      || !get_string (entry, where, "type", &type, error)
+      || !get_string (entry, where, "access", &access, error)
+      || !get_int (entry, where, "major", &major, &has_major, error)
+      || !get_int (entry, where, "minor", &minor, &has_minor, error))
+    return FALSE;
+  if (strlen (type) != 1 || !strchr ("acb", *type) || strlen (access) > 3
+      || strspn (access, "rwm") != strlen (access))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid config.json: device rule with type %s and access %s; use type a, c "
+                   "or b and access made of r, w and m",
+                   type, access);
+      return FALSE;
+    }
+  if (*type == 'a')
+    {
+      g_strlcpy (rule->entry, "a", sizeof rule->entry);
+      return TRUE;
+    }
+  major_text
+      = has_major && major >= 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, major) : g_strdup ("*");
+  minor_text
+      = has_minor && minor >= 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, minor) : g_strdup ("*");
+  g_snprintf (rule->entry, sizeof rule->entry, "%s %s:%s %s", type, major_text, minor_text,
+              *access ? access : "rwm");
+  return TRUE;
+}
+
+static gboolean
+parse_device_rules (SvRuntimeSpec *spec, JsonObject *resources, GError **error)
+{
+  JsonArray *rules;
+
+  spec->resources.device_rules = g_array_new (FALSE, TRUE, sizeof (SvDeviceRule));
+  if (!get_array (resources, "linux.resources", "devices", &rules, error))
+    return FALSE;
+  for (guint i = 0; rules && i < json_array_get_length (rules); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (rules, i);
+      SvDeviceRule rule = { 0 };
+
+      if (entry == NULL)
+        {
+          g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                               "invalid config.json: linux.resources.devices must be an array of "
+                               "objects");
+          return FALSE;
+        }
+      if (!parse_device_rule (entry, &rule, error))
+        return FALSE;
+      g_array_append_val (spec->resources.device_rules, rule);
+    }
+  return TRUE;
+}
+
+static gboolean
 parse_resources (SvRuntimeSpec *spec, JsonObject *linux_object, GError **error)
 {
   JsonObject *resources, *memory, *pids, *cpu;
@@ -795,7 +869,8 @@ parse_resources (SvRuntimeSpec *spec, JsonObject *linux_object, GError **error)
       || !get_int (pids, "linux.resources.pids", "limit", &r->pids_limit, &r->has_pids_limit, error)
       || !get_int (cpu, "linux.resources.cpu", "shares", &shares, &r->has_cpu_shares, error)
       || !get_int (cpu, "linux.resources.cpu", "quota", &r->cpu_quota, &r->has_cpu_quota, error)
-      || !get_int (cpu, "linux.resources.cpu", "period", &period, &r->has_cpu_period, error))
+      || !get_int (cpu, "linux.resources.cpu", "period", &period, &r->has_cpu_period, error)
+      || !parse_device_rules (spec, resources, error))
     return FALSE;
   r->cpu_shares = shares;
   r->cpu_period = period;
@@ -927,13 +1002,6 @@ sv_runtime_spec_load (const char *bundle, GError **error)
       g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
                            "invalid config.json: hostname needs a new uts namespace in "
                            "linux.namespaces");
-      return NULL;
-    }
-  if (spec->terminal)
-    {
-      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
-                           "process.terminal true is not supported yet by servin-runtime; set "
-                           "it to false or use runc");
       return NULL;
     }
   return g_steal_pointer (&spec);

@@ -45,9 +45,17 @@ typedef struct
   char *path;
 } SvNamespacePath;
 
+/* One linux.resources.devices rule, as a line for a v1 devices.allow or devices.deny file. */
+typedef struct
+{
+  gboolean allow;
+  char entry[64]; /* "c 1:3 rwm", "a" */
+} SvDeviceRule;
+
 /* linux.resources values that servin-runtime applies; has_* tells which were set. */
 typedef struct
 {
+  GArray *device_rules; /* SvDeviceRule */
   gboolean has_memory_limit, has_memory_swap, has_pids_limit;
   gboolean has_cpu_shares, has_cpu_quota, has_cpu_period;
   gint64 memory_limit;
@@ -68,6 +76,7 @@ typedef struct
   gboolean root_readonly;
 
   gboolean terminal;
+  guint16 console_height, console_width; /* process.consoleSize, 0 when not set */
   char **args;
   char **env;
   char *cwd;

@@ -6,13 +6,17 @@ process becomes its child once `create` exits, and the tests reap it by pid.
 """
 
 import ctypes
+import fcntl
 import json
 import os
 import secrets
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 import pytest
@@ -614,13 +618,67 @@ def test_systemd_cgroup_rejected(servin):
     assert "--systemd-cgroup is not supported" in result.stderr
 
 
-def test_console_socket_rejected(servin):
-    container_id = servin.new_id()
-    bundle = servin.bundle(container_id, ["true"])
-    result = servin.command("create", "--bundle", bundle, "--console-socket", "/tmp/none",
-                            container_id)
+def test_console_socket_receives_terminal(runtime):
+    container_id = runtime.new_id()
+    bundle = runtime.bundle(
+        container_id, ["sh", "-c", "tty; test -t 1 && echo on-a-terminal; sleep 1000"],
+        terminal=True, consoleSize={"height": 30, "width": 100},
+    )
+    socket_path = os.path.join(runtime.workdir, "console.sock")
+    pid_file = os.path.join(runtime.workdir, "console.pid")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(socket_path)
+        listener.listen(1)
+        create = subprocess.Popen(
+            [runtime.binary, "--root", runtime.root, "create", "--bundle", bundle,
+             "--console-socket", socket_path, "--pid-file", pid_file, container_id],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        listener.settimeout(30)
+        connection, _ = listener.accept()
+        with connection:
+            _, fds, _, _ = socket.recv_fds(connection, 1024, 1)
+        _, stderr = create.communicate(timeout=30)
+    assert create.returncode == 0, stderr
+    assert len(fds) == 1
+    master = fds[0]
+    with open(pid_file) as f:
+        pid = int(f.read())
+    runtime.pids.add(pid)
+    try:
+        assert runtime.command("start", container_id).returncode == 0
+        output = b""
+        deadline = time.monotonic() + 10
+        while b"on-a-terminal" not in output and time.monotonic() < deadline:
+            output += os.read(master, 1024)
+        rows, columns = struct.unpack("HHHH", fcntl.ioctl(master, termios.TIOCGWINSZ, bytes(8)))[:2]
+    finally:
+        os.close(master)
+    lines = output.decode().splitlines()
+    assert lines[0].startswith("/dev/pts/")
+    assert lines[1] == "on-a-terminal"
+    assert (rows, columns) == (30, 100)
+
+
+def test_terminal_without_console_socket_fails(runtime):
+    container_id = runtime.new_id()
+    bundle = runtime.bundle(container_id, ["true"], terminal=True)
+    result = runtime.command("create", "--bundle", bundle, container_id)
     assert result.returncode != 0
-    assert "not supported yet" in result.stderr
+    assert "console" in result.stderr
+    assert runtime.command("state", container_id).returncode != 0
+
+
+def test_devices_cgroup_denies_unlisted_device(runtime):
+    def allow_mknod(config):
+        for name in ("bounding", "effective", "permitted"):
+            config["process"]["capabilities"][name] = ["CAP_MKNOD", "CAP_DAC_OVERRIDE"]
+
+    # 8:0 is the first SCSI disk; the devices controller rejects the open before any driver.
+    script = "mknod /dev/disk b 8 0 && head -c 1 /dev/disk"
+    result = runtime.run(["sh", "-c", script], config_changes=allow_mknod)
+    assert result.returncode != 0
+    assert "Operation not permitted" in result.stderr
 
 
 def test_log_text_format(servin):
