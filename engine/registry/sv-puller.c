@@ -18,6 +18,9 @@ struct _SvPuller
   SvLayerStore *layers;
   SvImageStore *images;
   SvRegistryClient *client;
+  /* Blob digests and diff ids that running pulls use -> number of pulls. A
+   * failed pull keeps those that another pull uses too. */
+  GHashTable *in_use;
 };
 
 G_DEFINE_FINAL_TYPE (SvPuller, sv_puller, G_TYPE_OBJECT)
@@ -32,6 +35,7 @@ sv_puller_finalize (GObject *object)
   g_clear_object (&self->layers);
   g_clear_object (&self->images);
   g_clear_object (&self->client);
+  g_clear_pointer (&self->in_use, g_hash_table_unref);
 
   G_OBJECT_CLASS (sv_puller_parent_class)->finalize (object);
 }
@@ -45,6 +49,7 @@ sv_puller_class_init (SvPullerClass *klass)
 static void
 sv_puller_init (SvPuller *self)
 {
+  self->in_use = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 SvPuller *
@@ -86,6 +91,7 @@ typedef struct
 
   GPtrArray *added_blobs;  /* digests this pull stored */
   GPtrArray *added_layers; /* diff ids this pull unpacked */
+  GPtrArray *used;         /* what this pull counts in SvPuller.in_use */
 
   GArray *pending; /* indexes of the layers still to start */
   guint active;    /* layers downloading or unpacking */
@@ -95,8 +101,52 @@ typedef struct
 } Pull;
 
 static void
+mark_in_use (Pull *pull, const char *name)
+{
+  GHashTable *in_use = pull->self->in_use;
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (in_use, name));
+
+  g_hash_table_replace (in_use, g_strdup (name), GUINT_TO_POINTER (count + 1));
+  g_ptr_array_add (pull->used, g_strdup (name));
+}
+
+static void
+release_in_use (Pull *pull)
+{
+  GHashTable *in_use = pull->self->in_use;
+
+  for (guint i = 0; i < pull->used->len; i++)
+    {
+      const char *name = g_ptr_array_index (pull->used, i);
+      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (in_use, name));
+
+      if (count <= 1)
+        g_hash_table_remove (in_use, name);
+      else
+        g_hash_table_replace (in_use, g_strdup (name), GUINT_TO_POINTER (count - 1));
+    }
+  g_ptr_array_set_size (pull->used, 0);
+}
+
+/* TRUE when a pull other than @pull uses @name. */
+static gboolean
+is_used_by_others (Pull *pull, const char *name)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (pull->self->in_use, name));
+
+  for (guint i = 0; i < pull->used->len; i++)
+    {
+      if (g_str_equal (g_ptr_array_index (pull->used, i), name))
+        count--;
+    }
+  return count > 0;
+}
+
+static void
 pull_free (Pull *pull)
 {
+  release_in_use (pull);
+  g_ptr_array_unref (pull->used);
   if (pull->caller_cancellable != NULL)
     {
       g_cancellable_disconnect (pull->caller_cancellable, pull->cancelled_id);
@@ -136,9 +186,8 @@ report_digest (Pull *pull, const char *what, const char *digest)
   report (pull, status);
 }
 
-/* Remove what this pull added, so a failed pull leaves the stores as they were.
- * NOTE: a second pull running at the same time that found one of these blobs or
- * layers already present loses it too; pulls are not yet serialised per layer. */
+/* Remove what this pull added, so a failed pull leaves the stores as they were,
+ * except what another pull of this SvPuller uses. */
 static void
 pull_roll_back (Pull *pull)
 {
@@ -149,6 +198,8 @@ pull_roll_back (Pull *pull)
       g_autoptr (GError) error = NULL;
       const char *diff_id = g_ptr_array_index (pull->added_layers, i);
 
+      if (is_used_by_others (pull, diff_id))
+        continue;
       if (!sv_layer_store_remove_layer (self->layers, diff_id, &error))
         g_warning ("Cannot remove layer %s of a failed pull: %s", diff_id, error->message);
     }
@@ -157,6 +208,8 @@ pull_roll_back (Pull *pull)
       g_autoptr (GError) error = NULL;
       const char *digest = g_ptr_array_index (pull->added_blobs, i);
 
+      if (is_used_by_others (pull, digest))
+        continue;
       if (!sv_content_store_remove_blob (self->content, digest, &error))
         g_warning ("Cannot remove blob %s of a failed pull: %s", digest, error->message);
     }
@@ -395,10 +448,17 @@ pull_layers (GTask *task)
   SvPuller *self = pull->self;
   GPtrArray *layers = pull->manifest->layers;
 
+  mark_in_use (pull, pull->top_digest);
+  mark_in_use (pull, pull->manifest_digest);
+  mark_in_use (pull, pull->config_digest);
+
   pull->pending = g_array_new (FALSE, FALSE, sizeof (guint));
   for (guint i = 0; i < layers->len; i++)
     {
       const SvDescriptor *layer = g_ptr_array_index (layers, i);
+
+      mark_in_use (pull, layer->digest);
+      mark_in_use (pull, pull->config->diff_ids[i]);
 
       if (sv_layer_store_has_layer (self->layers, pull->config->diff_ids[i]))
         {
@@ -624,6 +684,7 @@ sv_puller_pull_async (SvPuller *self, const char *reference, const char *platfor
   pull->cancellable = g_cancellable_new ();
   pull->added_blobs = g_ptr_array_new_with_free_func (g_free);
   pull->added_layers = g_ptr_array_new_with_free_func (g_free);
+  pull->used = g_ptr_array_new_with_free_func (g_free);
   if (cancellable != NULL)
     {
       pull->caller_cancellable = g_object_ref (cancellable);

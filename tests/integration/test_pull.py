@@ -330,6 +330,72 @@ def test_pull_corrupted_blob_keeps_nothing(registry, engine, workdir):
     assert engine.inspect(good)["rootfs"]["diff_ids"]
 
 
+def add_image_on_base(layout, tag):
+    """Add to @layout an image made of the first layer of its "latest" image
+    and a new top layer of random data, tagged @tag. Returns the top layer's
+    digest."""
+    blobs = os.path.join(layout, "blobs", "sha256")
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    with open(os.path.join(blobs, index["manifests"][0]["digest"][7:])) as f:
+        manifest = json.load(f)
+    with open(os.path.join(blobs, manifest["config"]["digest"][7:])) as f:
+        config = json.load(f)
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("top.bin")
+        info.size = 4 * 1024 * 1024
+        tar.addfile(info, io.BytesIO(os.urandom(info.size)))
+    top_tar = buffer.getvalue()
+    top = gzip.compress(top_tar, compresslevel=1, mtime=0)
+
+    def add_blob(data):
+        digest = _sha256(data)
+        with open(os.path.join(blobs, digest[7:]), "wb") as f:
+            f.write(data)
+        return digest, len(data)
+
+    top_digest, top_size = add_blob(top)
+    config["rootfs"]["diff_ids"] = [config["rootfs"]["diff_ids"][0], _sha256(top_tar)]
+    config.pop("history", None)
+    config_digest, config_size = add_blob(json.dumps(config).encode())
+    manifest["config"] = dict(manifest["config"], digest=config_digest, size=config_size)
+    manifest["layers"] = [manifest["layers"][0],
+                          {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                           "digest": top_digest, "size": top_size}]
+    manifest_digest, manifest_size = add_blob(json.dumps(manifest).encode())
+    index["manifests"].append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                               "digest": manifest_digest, "size": manifest_size,
+                               "annotations": {"org.opencontainers.image.ref.name": tag}})
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump(index, f)
+    return top_digest
+
+
+def test_pull_failure_spares_concurrent_pull(registry, engine, workdir):
+    good, layout = push_sample(registry, workdir, "two-layer", "good")
+    bad_top = add_image_on_base(layout, "other")
+    bad = registry.push_layout(layout, "other", "bad")
+    registry.corrupt_blob(bad_top)
+
+    # Both pulls start together and both need the shared base layer.
+    result = engine.run("pull", good, bad, check=False)
+    assert result.returncode == 1
+    assert f"{good} id sha256:" in result.stdout
+    assert f"{bad} error DIGEST_MISMATCH" in result.stderr
+    assert bad_top in result.stderr
+
+    images = engine.images()
+    assert list(images) == [good]
+    for index in range(2):
+        assert os.path.isdir(engine.layer_path(good, index))
+    assert os.access(os.path.join(engine.layer_path(good, 0), "bin", "busybox"), os.X_OK)
+    for layer in registry_manifest(registry, "good")["layers"]:
+        assert os.path.exists(os.path.join(engine.data_root, "blobs", "sha256",
+                                           layer["digest"][7:]))
+
+
 @pytest.fixture
 def large_image(registry, workdir):
     """A 4-layer image of 4 x 32 MiB of random data in the registry."""

@@ -62,10 +62,12 @@ fail (const GError *error)
 typedef struct
 {
   GMainLoop *loop;
+  guint *running;
+  const char *reference;
+  const char *prefix; /* "" for one pull, "REF " when several run at once */
   SvImage *image;
   GError *error;
   char *last_status;
-  GCancellable *cancellable;
 } PullRun;
 
 static void
@@ -78,7 +80,8 @@ on_pull_progress (guint64 done, guint64 total, const char *status, gpointer user
     return;
   g_free (run->last_status);
   run->last_status = g_strdup (status);
-  printf ("progress %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " %s\n", done, total, status);
+  printf ("%sprogress %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " %s\n", run->prefix, done, total,
+          status);
   fflush (stdout);
 }
 
@@ -88,55 +91,69 @@ on_pull_done (GObject *source, GAsyncResult *result, gpointer user_data)
   PullRun *run = user_data;
 
   run->image = sv_puller_pull_finish (SV_PULLER (source), result, &run->error);
-  g_main_loop_quit (run->loop);
+  if (--*run->running == 0)
+    g_main_loop_quit (run->loop);
 }
 
 static gboolean
-on_sigint (gpointer user_data)
+on_stop_signal (gpointer user_data)
 {
-  PullRun *run = user_data;
-
-  g_cancellable_cancel (run->cancellable);
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
   return G_SOURCE_CONTINUE;
 }
 
+/* Pulls every reference given at once with one puller, as servind would. */
 static int
 command_pull (Stores *stores, int argc, char **argv)
 {
   g_autoptr (SvPuller) puller = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  PullRun run = { loop, NULL, NULL, NULL, cancellable };
+  g_autofree PullRun *runs = NULL;
+  guint running = argc;
   guint sigint_id, sigterm_id;
   gint64 started = g_get_monotonic_time ();
   int status = 0;
 
-  if (argc != 1)
+  if (argc < 1)
     {
-      fprintf (stderr, "usage: sv-engine-tool --data-root DIR pull REF [--platform P]\n");
+      fprintf (stderr, "usage: sv-engine-tool --data-root DIR pull REF... [--platform P]\n");
       return 2;
     }
 
-  sigint_id = g_unix_signal_add (SIGINT, on_sigint, &run);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_sigint, &run);
+  sigint_id = g_unix_signal_add (SIGINT, on_stop_signal, cancellable);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_stop_signal, cancellable);
   puller = sv_puller_new (stores->config, stores->content, stores->layers, stores->images);
-  sv_puller_pull_async (puller, argv[0], opt_platform, cancellable, on_pull_progress, &run, NULL,
-                        on_pull_done, &run);
+  runs = g_new0 (PullRun, argc);
+  for (int i = 0; i < argc; i++)
+    {
+      runs[i].loop = loop;
+      runs[i].running = &running;
+      runs[i].reference = argv[i];
+      runs[i].prefix = argc > 1 ? g_strconcat (argv[i], " ", NULL) : g_strdup ("");
+      sv_puller_pull_async (puller, argv[i], opt_platform, cancellable, on_pull_progress, &runs[i],
+                            NULL, on_pull_done, &runs[i]);
+    }
   g_main_loop_run (loop);
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
 
-  if (run.image == NULL)
-    status = fail (run.error);
-  else
+  if (argc == 1 && runs[0].image != NULL)
+    printf ("seconds %.3f\n", (g_get_monotonic_time () - started) / (double)G_USEC_PER_SEC);
+  for (int i = 0; i < argc; i++)
     {
-      printf ("seconds %.3f\n", (g_get_monotonic_time () - started) / (double)G_USEC_PER_SEC);
-      printf ("id %s\n", sv_image_get_id (run.image));
+      if (runs[i].image != NULL)
+        printf ("%sid %s\n", runs[i].prefix, sv_image_get_id (runs[i].image));
+      else
+        {
+          fprintf (stderr, "%s", runs[i].prefix);
+          status = fail (runs[i].error);
+        }
+      g_clear_object (&runs[i].image);
+      g_clear_error (&runs[i].error);
+      g_free (runs[i].last_status);
+      g_free ((char *)runs[i].prefix);
     }
-
-  g_clear_object (&run.image);
-  g_clear_error (&run.error);
-  g_free (run.last_status);
   return status;
 }
 
@@ -252,7 +269,7 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = g_option_context_new (
-      "COMMAND [ARGS] - pull REF, images, inspect REF, rmi REF, layer-path REF N");
+      "COMMAND [ARGS] - pull REF..., images, inspect REF, rmi REF, layer-path REF N");
   g_autoptr (GError) error = NULL;
   Stores stores = { NULL };
   const char *command;
