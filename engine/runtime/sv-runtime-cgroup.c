@@ -139,7 +139,7 @@ sv_cgroup_detect_layout (GError **error)
       unified = g_str_equal (fields[dash + 1], "cgroup2");
       if (!unified && !g_str_equal (fields[dash + 1], "cgroup"))
         continue;
-      /* The same hierarchy can be mounted more than once; the first mount serves. */
+      /* The same hierarchy can be mounted more than once, and the first mount is used. */
       if (g_hash_table_contains (seen, fields[2]))
         continue;
       g_hash_table_add (seen, g_strdup (fields[2]));
@@ -380,7 +380,7 @@ apply_memory (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GError
     }
   if (r->has_memory_swap)
     {
-      /* OCI swap is memory plus swap; cgroup2 limits swap alone. */
+      /* OCI swap is memory plus swap, but cgroup2 limits swap alone. */
       gint64 swap_only = r->memory_swap < 0 || !r->has_memory_limit || r->memory_limit < 0
                              ? -1
                              : r->memory_swap - r->memory_limit;

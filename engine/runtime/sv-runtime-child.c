@@ -33,7 +33,7 @@
 
 #define SV_PATH_SIZE 4096
 
-/* Formats a non-negative number into buf, which must hold 12 bytes. */
+/* Formats value in decimal into buf, which must hold 24 bytes. */
 static const char *
 format_int (char *buf, long value)
 {
@@ -101,8 +101,8 @@ write_all (int fd, const char *text, size_t len)
     }
 }
 
-/* Reports a failure and exits. Before start the message goes to servin-runtime, which logs it;
- * after start servin-runtime may be gone, so it also goes to stderr and the --log file. */
+/* Reports a failure and exits. Before start the message goes to servin-runtime, which logs it.
+ * After start servin-runtime may be gone, so the message goes to stderr and the --log file. */
 static G_NORETURN void
 child_fail (const SvChildContext *ctx, int errnum, ...)
 {
@@ -215,7 +215,7 @@ remount_keeping_locked_flags (const char *target, unsigned long flags)
   if (errno != EPERM || statfs (target, &st) < 0)
     return -1;
   /* A mount that came from a less privileged namespace has locked flags that a remount must
-   * keep; ST_* and MS_* share these bit values. */
+   * keep. ST_* and MS_* share these bit values. */
   flags |= st.f_flags
            & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME
               | MS_RDONLY);
@@ -311,7 +311,7 @@ mount_one (const SvChildContext *ctx, int rootfd, const SvMount *m)
   if (m->remount_flags == 0 && m->propagation == 0)
     return;
 
-  /* The old descriptor names the covered folder; open the path again to reach the new mount. */
+  /* The old descriptor names the covered folder, so the path is opened again to reach the mount. */
   fd = open_in_root (rootfd, m->destination, O_PATH);
   if (fd < 0)
     child_fail (ctx, errno, "cannot open the new mount ", m->destination, NULL);
@@ -406,7 +406,8 @@ pivot_into (const SvChildContext *ctx, const char *rootfs)
   if (syscall (SYS_pivot_root, ".", ".") < 0)
     child_fail (ctx, errno, "cannot pivot_root into ", rootfs, NULL);
 
-  /* The old root now lies under the new one at "."; detach it without touching the host. */
+  /* The old root now lies under the new one at ".". A lazy unmount detaches it in this
+   * namespace only, after making it a slave so that nothing propagates to the host. */
   if (fchdir (oldroot) < 0 || mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0
       || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
     child_fail (ctx, errno, "cannot unmount the old root after pivot_root", NULL);
@@ -672,9 +673,9 @@ drop_privileges (const SvChildContext *ctx)
 }
 
 /* Moves this process into its cgroups, before a new cgroup namespace is rooted there. Writing 0
- * to a v1 "tasks" file moves only the calling thread, which skips the kernel's global
- * threadgroup lock and the RCU grace period that a write of a pid to cgroup.procs waits for;
- * the process has a single thread, so the whole process moves. */
+ * to a v1 "tasks" file moves only the calling thread, so the kernel skips its global threadgroup
+ * lock and the RCU grace period that writing a pid to cgroup.procs waits for. The process has a
+ * single thread, so the whole process moves. */
 static void
 join_cgroups (const SvChildContext *ctx)
 {
@@ -778,7 +779,7 @@ sv_child_run (const SvChildContext *ctx)
     }
   umask (spec->has_umask ? spec->umask : 0022);
 
-  /* Ignored signals stay ignored across execve; the container starts with the defaults. */
+  /* Ignored signals stay ignored across execve, so they are reset to the defaults here. */
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP)
       sigaction (sig, &default_action, NULL);

@@ -63,7 +63,7 @@ member_array (JsonObject *object, const char *name)
   return node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
 
-/* Maps an OCI action name to a libseccomp action; errno_ret is the errnoRet member or -1. */
+/* Maps an OCI action name to a libseccomp action. errno_ret is the errnoRet member, or -1. */
 static gboolean
 parse_action (const char *name, gint64 errno_ret, uint32_t *action, GError **error)
 {
@@ -155,7 +155,7 @@ add_rule (scmp_filter_ctx ctx, uint32_t default_action, JsonObject *rule, GError
       int nr = name ? seccomp_syscall_resolve_name (name) : __NR_SCMP_ERROR;
       int rc = 0;
 
-      /* Profiles list syscalls of newer kernels and other architectures; skip those. */
+      /* Profiles list syscalls of newer kernels and other architectures, which are skipped. */
       if (nr == __NR_SCMP_ERROR)
         continue;
       if (same_index)
@@ -262,7 +262,7 @@ sv_seccomp_compile (JsonObject *seccomp, unsigned int *filter_flags, GError **er
                            "cannot create a seccomp filter: libseccomp failed to initialize");
       return NULL;
     }
-  /* servin-runtime sets no_new_privs itself when process.noNewPrivileges asks for it. */
+  /* servin-runtime sets no_new_privs itself when process.noNewPrivileges is true. */
   seccomp_attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
 
   if (!add_architectures (ctx, member_array (seccomp, "architectures"), error))

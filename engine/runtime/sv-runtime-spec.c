@@ -428,7 +428,8 @@ parse_rlimits (SvRuntimeSpec *spec, JsonArray *rlimits, GError **error)
                        type ? type : "(missing)");
           return FALSE;
         }
-      /* JSON carries unsigned 64-bit limits; the maximum wraps to -1, which is RLIM_INFINITY. */
+      /* JSON carries unsigned 64-bit limits, and the maximum wraps to -1, which is RLIM_INFINITY.
+       */
       rlimit.limit.rlim_cur = (rlim_t)soft;
       rlimit.limit.rlim_max = (rlim_t)hard;
       g_array_append_val (spec->rlimits, rlimit);

@@ -52,7 +52,7 @@ typedef struct
   char entry[64]; /* "c 1:3 rwm", "a" */
 } SvDeviceRule;
 
-/* linux.resources values that servin-runtime applies; has_* tells which were set. */
+/* linux.resources values that servin-runtime applies. has_* marks the values that are set. */
 typedef struct
 {
   GArray *device_rules; /* SvDeviceRule */

@@ -46,7 +46,7 @@ sv_process_start_time (pid_t pid, char *run_state)
 
   if (pid <= 0 || !g_file_get_contents (path, &contents, NULL, NULL))
     return 0;
-  /* The command name in field 2 may hold spaces and parentheses; it ends at the last ')'. */
+  /* The command name in field 2 may contain spaces and parentheses, so it ends at the last ')'. */
   after_name = strrchr (contents, ')');
   if (after_name == NULL)
     return 0;
@@ -146,8 +146,8 @@ sv_runtime_state_save (SvRuntimeState *state, GError **error)
   g_autofree char *path = g_build_filename (state->folder, "state.json", NULL);
   g_autofree char *temporary = g_build_filename (state->folder, "state.json.new", NULL);
 
-  /* Written beside and renamed, so that readers see a whole file. Without fsync: the state
-   * folder lives in /run, and a state that does not survive a reboot describes no container. */
+  /* The file is written beside and renamed, so that readers see a whole file. It is not synced,
+   * because after a reboot the state describes no running container anyway. */
   if (!g_file_set_contents_full (temporary, data, -1, G_FILE_SET_CONTENTS_NONE, 0600, error))
     {
       g_prefix_error (error, "cannot save the container state: ");
