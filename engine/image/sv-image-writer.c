@@ -231,11 +231,11 @@ write_built (SvImageWriter *self, JsonBuilder *builder, const char *media_type, 
   return sv_image_writer_add_json (self, media_type, json_node_get_object (root), error);
 }
 
-SvDescriptor *
-sv_image_writer_write_manifest (SvImageWriter *self, const SvDescriptor *config, GPtrArray *layers,
-                                GError **error)
+JsonObject *
+sv_image_manifest_new (const SvDescriptor *config, GPtrArray *layers)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "schemaVersion");
@@ -250,7 +250,17 @@ sv_image_writer_write_manifest (SvImageWriter *self, const SvDescriptor *config,
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 
-  return write_built (self, builder, SV_MEDIA_TYPE_OCI_MANIFEST, error);
+  root = json_builder_get_root (builder);
+  return json_object_ref (json_node_get_object (root));
+}
+
+SvDescriptor *
+sv_image_writer_write_manifest (SvImageWriter *self, const SvDescriptor *config, GPtrArray *layers,
+                                GError **error)
+{
+  g_autoptr (JsonObject) manifest = sv_image_manifest_new (config, layers);
+
+  return sv_image_writer_add_json (self, SV_MEDIA_TYPE_OCI_MANIFEST, manifest, error);
 }
 
 SvDescriptor *
@@ -654,6 +664,8 @@ add_tree_entry (SvLayerWriter *writer, const char *host_path, const char *path, 
   entry = archive_entry_new ();
   archive_entry_copy_stat (entry, &st);
   archive_entry_set_pathname (entry, path);
+  if (!S_ISREG (st.st_mode))
+    archive_entry_set_size (entry, 0);
   add_xattrs (entry, host_path);
 
   if (S_ISLNK (st.st_mode))

@@ -52,7 +52,9 @@ typedef struct
 JsonObject *sv_image_config_new (const SvImageConfigSpec *spec, const char *const *diff_ids);
 SvDescriptor *sv_image_writer_write_config (SvImageWriter *self, JsonObject *config,
                                             GError **error);
-/* An OCI image manifest for the config and layers (SvDescriptor*, bottom first). */
+/* Builds an OCI image manifest for the config and layers (SvDescriptor*, bottom first). */
+JsonObject *sv_image_manifest_new (const SvDescriptor *config, GPtrArray *layers);
+/* Stores the manifest of sv_image_manifest_new as compact JSON. */
 SvDescriptor *sv_image_writer_write_manifest (SvImageWriter *self, const SvDescriptor *config,
                                               GPtrArray *layers, GError **error);
 /* An OCI image index of manifests (SvDescriptor* with os and architecture set). */

@@ -109,7 +109,11 @@ events_add (GArray *events, guint signal, SvImage *image)
   for (guint i = 0; i < events->len; i++)
     {
       Event *e = &g_array_index (events, Event, i);
-      if (e->signal == signal && e->image == image)
+
+      /* A new image is announced once, with its tags already set. */
+      if (e->image == image
+          && (e->signal == signal
+              || (e->signal == SIGNAL_IMAGE_ADDED && signal == SIGNAL_IMAGE_CHANGED)))
         {
           g_object_unref (event.image);
           return;
@@ -447,6 +451,7 @@ load_records (SvImageStore *self, GError **error)
       g_autofree char *path = NULL;
       g_autoptr (GError) local_error = NULL;
       g_autoptr (SvImage) image = NULL;
+      const char *id;
 
       if (!g_str_has_suffix (name, ".json") || strcmp (name, REFERENCES_FILE) == 0)
         continue;
@@ -459,7 +464,9 @@ load_records (SvImageStore *self, GError **error)
           g_warning ("skipping image record %s: %s", path, local_error->message);
           continue;
         }
-      g_hash_table_insert (self->images, (char *)sv_image_get_id (image), g_steal_pointer (&image));
+      /* The key is owned by the image that the table holds. */
+      id = sv_image_get_id (image);
+      g_hash_table_insert (self->images, (char *)id, g_steal_pointer (&image));
     }
 
   return TRUE;
