@@ -203,6 +203,20 @@ def test_pull_sample_image(registry, engine, workdir):
     assert json.loads(short) == config
 
 
+def test_pull_zstd_image_from_archive(registry, engine, workdir):
+    archive = os.path.join(workdir, "sample-zstd.tar")
+    subprocess.run([MKIMAGE, "--output", archive, "--compression", "zstd", "--tag", "latest"],
+                   check=True, capture_output=True, timeout=120)
+    reference = registry.push_archive(archive, "zstd")
+    layers = registry_manifest(registry, "zstd")["layers"]
+    assert layers[0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar+zstd"
+
+    engine.pull(reference)
+    layer = engine.layer_path(reference, 0)
+    assert os.path.getsize(os.path.join(layer, "bin", "busybox")) == os.path.getsize(
+        "/bin/busybox")
+
+
 def test_pull_same_image_twice_downloads_nothing(registry, engine, workdir):
     reference, _ = push_sample(registry, workdir, "two-layer", "twice")
     first, first_id = engine.pull(reference)
