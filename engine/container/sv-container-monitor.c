@@ -477,6 +477,62 @@ read_exit_file (SvContainer *self, int *exit_code, guint64 *finished_at)
 }
 
 static void
+disconnect_cancellable (GTask *task)
+{
+  gulong handler_id = GPOINTER_TO_SIZE (g_task_get_task_data (task));
+
+  if (handler_id != 0)
+    g_cancellable_disconnect (g_task_get_cancellable (task), handler_id);
+  g_task_set_task_data (task, NULL, NULL);
+}
+
+/* Complete a cancelled wait or stop on its own context, unless the exit completed it first. */
+static gboolean
+complete_cancelled_task (gpointer user_data)
+{
+  GTask *task = user_data;
+  SvContainer *self = g_task_get_source_object (task);
+  GList **list
+      = g_task_get_source_tag (task) == sv_container_wait_async ? &self->waiters : &self->stoppers;
+  GList *link = g_list_find (*list, task);
+
+  if (link == NULL)
+    return G_SOURCE_REMOVE;
+  *list = g_list_delete_link (*list, link);
+  disconnect_cancellable (task);
+  g_task_return_error_if_cancelled (task);
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs in the cancelling thread, maybe inside g_cancellable_cancel () on the task's own
+ * context, where disconnecting would deadlock. So the completion always goes through an idle. */
+static void
+on_task_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  GTask *task = user_data;
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_callback (source, complete_cancelled_task, g_object_ref (task), g_object_unref);
+  g_source_attach (source, g_task_get_context (task));
+  g_source_unref (source);
+}
+
+/* Keep @task in @list until the exit, or until its cancellable is cancelled. */
+static void
+queue_task (GList **list, GTask *task)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  gulong handler_id;
+
+  *list = g_list_append (*list, task);
+  if (cancellable == NULL)
+    return;
+  handler_id = g_cancellable_connect (cancellable, G_CALLBACK (on_task_cancelled), task, NULL);
+  g_task_set_task_data (task, GSIZE_TO_POINTER (handler_id), NULL);
+}
+
+static void
 complete_tasks (GList **tasks, gboolean is_wait, int exit_code, const GError *error)
 {
   GList *list = g_steal_pointer (tasks);
@@ -485,6 +541,7 @@ complete_tasks (GList **tasks, gboolean is_wait, int exit_code, const GError *er
     {
       GTask *task = l->data;
 
+      disconnect_cancellable (task);
       if (error != NULL)
         g_task_return_error (task, g_error_copy (error));
       else if (is_wait)
@@ -796,8 +853,8 @@ on_stop_timeout (gpointer user_data)
 }
 
 /* Send the stop signal, then SIGKILL after @timeout_seconds. Finishes once the container has
- * exited. A container that is not running finishes at once, like docker stop.
- * NOTE: cancelling @cancellable takes effect only when the container exits. */
+ * exited. A container that is not running finishes at once, like docker stop. Cancelling
+ * ends only the waiting, so the container still gets SIGKILL when the timeout passes. */
 void
 sv_container_stop_async (SvContainer *self, guint timeout_seconds, GCancellable *cancellable,
                          GAsyncReadyCallback callback, gpointer user_data)
@@ -820,7 +877,7 @@ sv_container_stop_async (SvContainer *self, guint timeout_seconds, GCancellable 
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  self->stoppers = g_list_append (self->stoppers, g_steal_pointer (&task));
+  queue_task (&self->stoppers, g_steal_pointer (&task));
   if (self->kill_timeout_id == 0 && signal != SIGKILL)
     {
       GSource *source = g_timeout_source_new (timeout_seconds * 1000);
@@ -837,8 +894,7 @@ sv_container_stop_finish (SvContainer *self, GAsyncResult *result, GError **erro
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Finish with the exit code once the container exits, or at once when it has exited already.
- * NOTE: cancelling @cancellable takes effect only when the container exits. */
+/* Finish with the exit code once the container exits, or at once when it has exited already. */
 void
 sv_container_wait_async (SvContainer *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data)
@@ -851,7 +907,7 @@ sv_container_wait_async (SvContainer *self, GCancellable *cancellable, GAsyncRea
       g_task_return_int (task, self->exit_code);
       return;
     }
-  self->waiters = g_list_append (self->waiters, g_steal_pointer (&task));
+  queue_task (&self->waiters, g_steal_pointer (&task));
 }
 
 int

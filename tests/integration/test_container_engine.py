@@ -323,6 +323,28 @@ def test_stop_with_term_handler(engine):
     assert result.stdout.strip() == "7"
 
 
+def test_wait_cancelled(engine):
+    cid = engine.run_detached(IMAGE, "sleep", "1000")
+    pid = engine.ps()[cid]["pid"]
+
+    result = engine.tool("wait", "--cancel-after", "300", cid, check=False, timeout=10)
+
+    assert result.returncode == 1
+    assert "error CANCELLED" in result.stderr
+    assert pid_alive(pid)
+    assert engine.ps()[cid]["state"] == "running"
+
+
+def test_kill_signal(engine):
+    cid = engine.run_detached(IMAGE, "sleep", "1000")
+
+    engine.tool("kill", cid, "9")
+
+    assert engine.tool("wait", cid).stdout.strip() == "137"
+    refused = engine.tool("kill", cid, "9", check=False)
+    assert "error NOT_RUNNING" in refused.stderr
+
+
 def test_rm_running_needs_force(engine):
     cid = engine.run_detached("--name", "busy", IMAGE, "sleep", "1000")
     pid = engine.ps()[cid]["pid"]

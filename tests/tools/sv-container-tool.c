@@ -40,6 +40,8 @@ error_code_name (const GError *error)
   if (error->domain == SV_ENGINE_ERROR && error->code >= 0
       && (gsize)error->code < G_N_ELEMENTS (names))
     return names[error->code];
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return "CANCELLED";
   return "FAILED";
 }
 
@@ -59,7 +61,7 @@ usage (void)
       "  import ROOTFS REFERENCE [CONFIG_JSON]   make a one-layer image of a folder\n"
       "  create [OPTIONS] IMAGE [CMD...]         print the new container's id\n"
       "  run [OPTIONS] IMAGE [CMD...]            create, attach, start, wait; exit with its code\n"
-      "  start ID | kill ID SIGNAL | wait ID | inspect ID | ps\n"
+      "  start ID | kill ID SIGNAL | inspect ID | ps | wait [--cancel-after MS] ID\n"
       "  stop [-t SECONDS] ID | rm [-f] ID\n"
       "  logs [-f] [-t] [--tail N] ID\n"
       "Create options: --name N, --user U, --workdir D, --entrypoint E, --env K=V,\n"
@@ -459,16 +461,27 @@ cmd_kill (Tool *tool, int argc, char **argv)
   return 0;
 }
 
+static gboolean
+on_cancel_timeout (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* wait [--cancel-after MS] ID */
 static int
 cmd_wait (Tool *tool, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SvContainer) container = lookup (tool, argc, argv, &error);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   WaitRun run = { .tool = tool };
 
   if (container == NULL)
     return fail (error);
-  sv_container_wait_async (container, NULL, on_wait_done, &run);
+  if (argc >= 3 && g_str_equal (argv[0], "--cancel-after"))
+    g_timeout_add (atoi (argv[1]), on_cancel_timeout, cancellable);
+  sv_container_wait_async (container, cancellable, on_wait_done, &run);
   while (!run.finished)
     g_main_context_iteration (NULL, TRUE);
   if (run.error != NULL)
