@@ -323,6 +323,27 @@ def test_stop_with_term_handler(engine):
     assert result.stdout.strip() == "7"
 
 
+def test_stdin_through_attach(engine):
+    result = subprocess.run([TOOL, "run", "-i", IMAGE, "sh", "-c", "cat; echo end"],
+                            env=engine.env, input="one\ntwo\n", capture_output=True, text=True,
+                            timeout=30)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "one\ntwo\nend\n"
+
+
+def test_attach_to_running_container(engine):
+    cid = engine.run_detached(IMAGE, "sh", "-c", "sleep 1; echo late; echo late-err >&2")
+
+    result = engine.tool("attach", cid, timeout=30)
+
+    assert result.stdout == "late\n"
+    assert container_stderr(result) == "late-err\n"
+    assert engine.tool("wait", cid).stdout.strip() == "0"
+    refused = engine.tool("attach", cid, check=False)
+    assert "error NOT_RUNNING" in refused.stderr
+
+
 def test_wait_cancelled(engine):
     cid = engine.run_detached(IMAGE, "sleep", "1000")
     pid = engine.ps()[cid]["pid"]

@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "sv-config.h"
@@ -61,7 +62,7 @@ usage (void)
       "  import ROOTFS REFERENCE [CONFIG_JSON]   make a one-layer image of a folder\n"
       "  create [OPTIONS] IMAGE [CMD...]         print the new container's id\n"
       "  run [OPTIONS] IMAGE [CMD...]            create, attach, start, wait; exit with its code\n"
-      "  start ID | kill ID SIGNAL | inspect ID | ps | wait [--cancel-after MS] ID\n"
+      "  start ID | attach ID | kill ID SIGNAL | inspect ID | ps | wait [--cancel-after MS] ID\n"
       "  stop [-t SECONDS] ID | rm [-f] ID\n"
       "  logs [-f] [-t] [--tail N] ID\n"
       "Create options: --name N, --user U, --workdir D, --entrypoint E, --env K=V,\n"
@@ -198,6 +199,7 @@ typedef struct
 {
   const char *name;
   gboolean detach;
+  gboolean interactive;
 } CreateExtras;
 
 /* Parse create options into an a{sv} like Manager.Create's. Returns the index of IMAGE. */
@@ -221,7 +223,7 @@ parse_create (int argc, char **argv, CreateExtras *extras, GError **error)
             takes_value = FALSE;
       else if (g_str_equal (opt, "-i"))
         g_variant_builder_add (&builder, "{sv}", "OpenStdin", g_variant_new_boolean (TRUE)),
-            takes_value = FALSE;
+            extras->interactive = TRUE, takes_value = FALSE;
       else if (g_str_equal (opt, "-d"))
         extras->detach = TRUE, takes_value = FALSE;
       else if (value == NULL)
@@ -337,6 +339,22 @@ demux_thread (gpointer data)
   return NULL;
 }
 
+/* Copies this program's stdin to the attach socket, then shuts down its sending side, which the
+ * monitor passes on as end of file on the container's stdin. */
+static gpointer
+stdin_thread (gpointer data)
+{
+  g_auto (SvFd) fd = GPOINTER_TO_INT (data);
+  char buffer[4096];
+  ssize_t n;
+
+  while ((n = read (STDIN_FILENO, buffer, sizeof buffer)) > 0)
+    if (send (fd, buffer, n, MSG_NOSIGNAL) != n)
+      break;
+  shutdown (fd, SHUT_WR);
+  return NULL;
+}
+
 typedef struct
 {
   Tool *tool;
@@ -391,6 +409,8 @@ cmd_run (Tool *tool, int argc, char **argv)
   if (demux.fd < 0)
     return fail (error);
   thread = g_thread_new ("demux", demux_thread, &demux);
+  if (extras.interactive)
+    g_thread_unref (g_thread_new ("stdin", stdin_thread, GINT_TO_POINTER (dup (demux.fd))));
   if (!sv_container_start (container, &error))
     return fail (error);
 
@@ -411,6 +431,26 @@ lookup (Tool *tool, int argc, char **argv, GError **error)
       return NULL;
     }
   return sv_container_store_lookup (tool->containers, argv[argc - 1], error);
+}
+
+/* attach ID: copy the output of a running container until it exits */
+static int
+cmd_attach (Tool *tool, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SvContainer) container = lookup (tool, argc, argv, &error);
+  Demux demux = { .fd = -1 };
+  g_autoptr (GThread) thread = NULL;
+
+  if (container == NULL)
+    return fail (error);
+  demux.fd = sv_container_attach (container, &error);
+  if (demux.fd < 0)
+    return fail (error);
+  thread = g_thread_new ("demux", demux_thread, &demux);
+  while (!g_atomic_int_get (&demux.done))
+    g_main_context_iteration (NULL, TRUE);
+  return 0;
 }
 
 static int
@@ -571,10 +611,11 @@ main (int argc, char **argv)
     const char *name;
     int (*func) (Tool *tool, int argc, char **argv);
   } commands[] = {
-    { "load", cmd_load }, { "import", cmd_import },   { "create", cmd_create },
-    { "run", cmd_run },   { "start", cmd_start },     { "stop", cmd_stop },
-    { "kill", cmd_kill }, { "wait", cmd_wait },       { "rm", cmd_rm },
-    { "logs", cmd_logs }, { "inspect", cmd_inspect }, { "ps", cmd_ps },
+    { "load", cmd_load },     { "attach", cmd_attach }, { "import", cmd_import },
+    { "create", cmd_create }, { "run", cmd_run },       { "start", cmd_start },
+    { "stop", cmd_stop },     { "kill", cmd_kill },     { "wait", cmd_wait },
+    { "rm", cmd_rm },         { "logs", cmd_logs },     { "inspect", cmd_inspect },
+    { "ps", cmd_ps },
   };
   g_autoptr (GError) error = NULL;
   Tool tool = { 0 };
