@@ -248,10 +248,18 @@ parse_options (SvMonitor *mon, int argc, char **argv)
     fail_usage (mon, "runtime %s is not executable: %s", mon->runtime, strerror (errno));
 }
 
+/* Close every fd above 2 except KEEP, which may be -1. */
 static void
 close_inherited_fds (int keep)
 {
-  if (close_range (3, (unsigned)keep - 1, 0) == 0 && close_range ((unsigned)keep + 1, ~0U, 0) == 0)
+  unsigned first = 3;
+  bool ok = true;
+
+  if (keep > 3)
+    ok = close_range (3, (unsigned)keep - 1, 0) == 0;
+  if (keep >= 3)
+    first = (unsigned)keep + 1;
+  if (ok && close_range (first, ~0U, 0) == 0)
     return;
 
   /* Kernels before 5.9 have no close_range. */
@@ -286,7 +294,7 @@ detach (SvMonitor *mon)
         fail (mon, "cannot move the sync fd: %s", strerror (errno));
       mon->sync_fd = fd;
     }
-  close_inherited_fds (mon->sync_fd >= 0 ? mon->sync_fd : 3);
+  close_inherited_fds (mon->sync_fd);
   if (mon->sync_fd >= 0)
     fcntl (mon->sync_fd, F_SETFD, FD_CLOEXEC);
 

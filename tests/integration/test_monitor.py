@@ -401,6 +401,43 @@ def test_second_attach_gets_no_replay(env):
     assert stdout_lines == ["early\n", "late\n"]
 
 
+def test_large_output_reaches_attach_and_log(env):
+    env.write_bundle(["sh", "-c", "yes 0123456789abcdef | head -c 3000000"])
+    assert env.start_monitor() == "ok\n"
+    started = time.monotonic()
+    out, err = join_streams(run_to_exit(env, env.ctl()))
+    elapsed = time.monotonic() - started
+
+    expected = (b"0123456789abcdef\n" * 200000)[:3000000]
+    assert out == expected
+    assert err == b""
+    logged = "".join(e["log"] for e in env.read_log() if e["stream"] == "stdout")
+    assert logged.encode() == expected
+    assert elapsed < 30, f"3 MB took {elapsed:.1f} s"
+
+
+def test_stalled_attach_does_not_block_exit(env):
+    env.write_bundle(["yes", "unread output"])
+    assert env.start_monitor() == "ok\n"
+    ctl = env.ctl()
+    stalled = ctl.attach()
+    assert ctl.request("start") == "ok\n"
+
+    # The reader takes nothing, so the container's output stops at the
+    # monitor's back-pressure limit and the container stays alive.
+    time.sleep(1)
+    assert ctl.request("status") == f"ok running {env.container_pid}\n"
+    assert ctl.request("kill 9") == "ok\n"
+
+    # After the init died, the stalled attach is dropped and the exit recorded.
+    ctl.wait_eof(timeout=30)
+    env.wait_monitor_gone()
+    assert env.read_exit()["exit_code"] == 137
+    with open(os.path.join(env.state, "runtime.log")) as f:
+        assert "servin-monitor: dropping attach fd" in f.read()
+    stalled.close()
+
+
 def test_log_file_json_lines(env):
     script = r"""
 printf 'plain\n'
@@ -702,6 +739,53 @@ def test_monitor_detaches_from_caller(env):
     ctl.wait_eof()
     env.wait_monitor_gone()
     assert env.read_exit()["exit_code"] == 137
+
+
+@pytest.mark.parametrize("sync_fd", [3, None], ids=["sync-fd-3", "no-sync-fd"])
+def test_inherited_fds_closed(env, sync_fd):
+    env.write_bundle(["sleep", "1000"])
+    spare_read, spare_write = os.pipe()
+    read_end, write_end = os.pipe()
+    spare_inode = os.fstat(spare_write).st_ino
+    command = env.monitor_command()
+    # Put the sync pipe, or a spare pipe without --sync-fd, on fd 3, and the
+    # spare pipe on fd 4 too.
+    if sync_fd is not None:
+        command += ["--sync-fd", "3"]
+    fd3 = spare_write if sync_fd is None else write_end
+
+    def place_fds():
+        os.dup2(fd3, 3)
+        os.dup2(spare_write, 4)
+
+    try:
+        proc = subprocess.Popen(command, close_fds=False, preexec_fn=place_fds)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        os.close(spare_write)
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as sync:
+        line = sync.read()
+    os.close(spare_read)
+
+    if sync_fd is None:
+        # The control socket exists before the container does, and requests
+        # get replies once the container is created.
+        assert line == b""
+        assert wait_for(lambda: os.path.exists(os.path.join(env.state, "ctl")))
+        assert env.ctl().request("status").startswith("ok created ")
+    else:
+        assert line == b"ok\n"
+    with open(os.path.join(env.state, "monitor.pid")) as f:
+        env.monitor_pid = int(f.read())
+    with open(os.path.join(env.state, "container.pid")) as f:
+        env.container_pid = int(f.read())
+
+    targets = [os.readlink(f"/proc/{env.monitor_pid}/fd/{fd}")
+               for fd in os.listdir(f"/proc/{env.monitor_pid}/fd")]
+    assert f"pipe:[{spare_inode}]" not in targets
+    ctl = env.ctl()
+    assert ctl.request("status") == f"ok created {env.container_pid}\n"
 
 
 def read_memory(pid):
