@@ -220,7 +220,8 @@ parse_signal (const char *text)
 static int
 run_command (const char *root, const char *command, int argc, char **argv)
 {
-  CommandOptions options = { .create = { .root = root, .bundle = ".", .log_fd = log_fd } };
+  CommandOptions options
+      = { .create = { .root = root, .bundle = ".", .log_fd = log_fd, .log_json = log_json } };
   g_autoptr (GPtrArray) positional = g_ptr_array_new ();
   GError *error = NULL;
   const char *id;

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -101,6 +102,91 @@ write_all (int fd, const char *text, size_t len)
     }
 }
 
+/* Formats the current UTC time as RFC 3339 ("2024-05-01T12:00:00Z") into buf, which must hold 21
+ * bytes. The date comes from the day count with Howard Hinnant's civil_from_days algorithm,
+ * because gmtime is not async-signal-safe. */
+static void
+format_utc_now (char *buf)
+{
+  struct timespec now;
+  long days, seconds, era, day_of_era, year_of_era, day_of_year, month_index, year, month, day;
+  long fields[6];
+
+  clock_gettime (CLOCK_REALTIME, &now);
+  days = now.tv_sec / 86400 + 719468;
+  seconds = now.tv_sec % 86400;
+  era = days / 146097;
+  day_of_era = days - era * 146097;
+  year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  month_index = (5 * day_of_year + 2) / 153;
+  day = day_of_year - (153 * month_index + 2) / 5 + 1;
+  month = month_index < 10 ? month_index + 3 : month_index - 9;
+  year = year_of_era + era * 400 + (month <= 2);
+
+  fields[0] = year;
+  fields[1] = month;
+  fields[2] = day;
+  fields[3] = seconds / 3600;
+  fields[4] = seconds / 60 % 60;
+  fields[5] = seconds % 60;
+  format_int (buf, fields[0]);
+  for (int i = 1; i < 6; i++)
+    {
+      char *p = buf + 4 + (i - 1) * 3;
+      p[0] = "--T::"[i - 1];
+      p[1] = '0' + fields[i] / 10;
+      p[2] = '0' + fields[i] % 10;
+    }
+  buf[19] = 'Z';
+  buf[20] = '\0';
+}
+
+/* Copies text into buf with the escapes that a JSON string needs. */
+static void
+escape_json (char *buf, size_t size, const char *text)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t len = 0;
+
+  for (const unsigned char *p = (const unsigned char *)text; *p && len + 7 < size; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        {
+          buf[len++] = '\\';
+          buf[len++] = *p;
+        }
+      else if (*p < 0x20)
+        {
+          memcpy (buf + len, "\\u00", 4);
+          buf[len + 4] = hex[*p >> 4];
+          buf[len + 5] = hex[*p & 15];
+          len += 6;
+        }
+      else
+        buf[len++] = *p;
+    }
+  buf[len] = '\0';
+}
+
+/* Appends an error line to the --log file in the format servin-runtime itself writes. */
+static void
+log_error (const SvChildContext *ctx, const char *text)
+{
+  char escaped[2048], line[2200], time[24];
+
+  if (ctx->log_fd < 0)
+    return;
+  format_utc_now (time);
+  escape_json (escaped, sizeof escaped, text);
+  if (ctx->log_json)
+    concat (line, sizeof line, "{\"level\":\"error\",\"msg\":\"", escaped, "\",\"time\":\"", time,
+            "\"}\n", NULL);
+  else
+    concat (line, sizeof line, "time=\"", time, "\" level=error msg=\"", escaped, "\"\n", NULL);
+  write_all (ctx->log_fd, line, strlen (line));
+}
+
 /* Reports a failure and exits. Before start the message goes to servin-runtime, which logs it.
  * After start servin-runtime may be gone, so the message goes to stderr and the --log file. */
 static G_NORETURN void
@@ -115,12 +201,13 @@ child_fail (const SvChildContext *ctx, int errnum, ...)
 
   if (send (ctx->sync_fd, &message, sizeof message, MSG_NOSIGNAL) < 0)
     {
-      char line[sizeof message.text + 128];
+      char text[sizeof message.text + 128], line[sizeof text + 32];
 
-      concat (line, sizeof line, "servin-runtime: ", message.text, errnum ? ": " : "",
-              errnum ? strerrordesc_np (errnum) : "", "\n", NULL);
+      concat (text, sizeof text, message.text, errnum ? ": " : "",
+              errnum ? strerrordesc_np (errnum) : "", NULL);
+      concat (line, sizeof line, "servin-runtime: ", text, "\n", NULL);
       write_all (STDERR_FILENO, line, strlen (line));
-      write_all (ctx->log_fd, line, strlen (line));
+      log_error (ctx, text);
     }
   _exit (127);
 }
@@ -580,6 +667,8 @@ find_executable (const SvChildContext *ctx, char *found)
       concat (found, SV_PATH_SIZE, name, NULL);
       if (stat (found, &st) < 0)
         child_fail (ctx, errno, "cannot run ", name, NULL);
+      if (!S_ISREG (st.st_mode) || !(st.st_mode & 0111))
+        child_fail (ctx, EACCES, "cannot run ", name, NULL);
       return;
     }
   while (dir && *dir)

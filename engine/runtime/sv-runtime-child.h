@@ -44,11 +44,12 @@ typedef struct
 typedef struct
 {
   const SvRuntimeSpec *spec;
-  int sync_fd;      /* SOCK_SEQPACKET socket to servin-runtime */
-  int state_dir_fd; /* state folder holding exec.fifo, or -1 to exec without waiting */
-  int log_fd;       /* --log file for errors after start, or -1 */
-  int preserve_fds; /* extra descriptors after stderr that the process keeps */
-  int console_fd;   /* connected --console-socket that receives the terminal, or -1 */
+  int sync_fd;       /* SOCK_SEQPACKET socket to servin-runtime */
+  int state_dir_fd;  /* state folder holding exec.fifo, or -1 to exec without waiting */
+  int log_fd;        /* --log file for errors after start, or -1 */
+  gboolean log_json; /* --log-format json */
+  int preserve_fds;  /* extra descriptors after stderr that the process keeps */
+  int console_fd;    /* connected --console-socket that receives the terminal, or -1 */
   SvNamespaceFd *namespaces;
   size_t n_namespaces;
   char **cgroup_join_files; /* v1 "tasks" files, and cgroup.procs of cgroup2 unless clone3 placed

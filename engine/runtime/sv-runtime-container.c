@@ -456,6 +456,7 @@ sv_launch_spawn (SvLaunch *launch, gboolean wait_for_start, GError **error)
   ctx.sync_fd = pair[1];
   ctx.state_dir_fd = wait_for_start ? launch->state_dir_fd : -1;
   ctx.log_fd = launch->options->log_fd;
+  ctx.log_json = launch->options->log_json;
   ctx.preserve_fds = launch->options->preserve_fds;
   ctx.console_fd = launch->console_fd;
   ctx.namespaces = (SvNamespaceFd *)launch->namespace_fds->data;

@@ -15,6 +15,7 @@ typedef struct
   const char *console_socket; /* unix socket that receives the terminal's master, or NULL */
   int preserve_fds;
   int log_fd; /* --log file for errors the container process reports after start, or -1 */
+  gboolean log_json;
 } SvCreateOptions;
 
 gboolean sv_container_create (const SvCreateOptions *options, GError **error);

@@ -601,6 +601,63 @@ def test_missing_executable_fails_at_create(runtime):
     assert not os.path.exists(memory_folder(runtime.cgroups_path(container_id)))
 
 
+def test_non_executable_file_fails_at_create(runtime):
+    container_id = runtime.new_id()
+    bundle = runtime.bundle(container_id, ["/etc/passwd"])
+    result = runtime.command("create", "--bundle", bundle, container_id)
+    assert result.returncode != 0
+    assert "/etc/passwd" in result.stderr
+    assert "ermission denied" in result.stderr
+
+
+def test_absolute_cgroup_path_beneath_root(runtime):
+    absolute = f"/{runtime.cgroup_parent}/absolute"
+
+    def set_absolute(config):
+        config["linux"]["cgroupsPath"] = absolute
+
+    _, pid, _ = runtime.create(["sleep", "1000"], config_changes=set_absolute)
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = dict(line.rstrip("\n").split(":", 2)[1:] for line in f)
+    assert lines["memory"] == absolute
+    assert os.path.isdir(os.path.join(CGROUP_ROOT, "memory", absolute.lstrip("/")))
+
+    assert runtime.command("delete", runtime.ids[-1]).returncode == 0
+    reap(pid)
+    assert not os.path.exists(os.path.join(CGROUP_ROOT, "memory", absolute.lstrip("/")))
+
+
+def test_exec_failure_after_start_is_logged(servin, tmp_path):
+    program = tmp_path / "not-a-program"
+    program.write_bytes(b"\x00\x01 neither ELF nor script\n")
+    program.chmod(0o755)
+
+    def add_program(config):
+        config["mounts"].append({"destination": "/bin/not-a-program", "type": "bind",
+                                 "source": str(program), "options": ["bind", "ro"]})
+
+    container_id = servin.new_id()
+    bundle = servin.bundle(container_id, ["/bin/not-a-program"], config_changes=add_program)
+    log = os.path.join(servin.workdir, "runtime.log")
+    pid_file = os.path.join(servin.workdir, "exec.pid")
+    base = [SERVIN_RUNTIME, "--root", servin.root, "--log", log, "--log-format", "json"]
+    with open(os.path.join(servin.workdir, "exec.out"), "w") as out:
+        create = subprocess.run(base + ["create", "--bundle", bundle, "--pid-file", pid_file,
+                                        container_id], stdout=out, stderr=out, timeout=30)
+    assert create.returncode == 0
+    pid = int(open(pid_file).read())
+    servin.pids.add(pid)
+    assert subprocess.run(base + ["start", container_id], timeout=30).returncode == 0
+
+    status = reap(pid)
+    assert os.WEXITSTATUS(status) == 127
+    last = json.loads(open(log).read().splitlines()[-1])
+    assert last["level"] == "error"
+    assert last["msg"] == "cannot execute /bin/not-a-program: Exec format error"
+    assert time.strptime(last["time"], "%Y-%m-%dT%H:%M:%SZ")
+    assert "Exec format error" in open(os.path.join(servin.workdir, "exec.out")).read()
+
+
 def test_duplicate_id_rejected(servin):
     container_id, _, _ = servin.create(["sleep", "1000"])
     bundle = servin.bundle(container_id, ["true"])
