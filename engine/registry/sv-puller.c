@@ -383,6 +383,9 @@ layer_job_unpack (LayerJob *job)
   report_digest (pull, "Extracting", job->digest);
   job->blob_path = sv_content_store_get_blob_path (pull->self->content, job->digest);
   g_task_set_task_data (unpack, job, NULL);
+  /* A layer unpacked just as the pull is cancelled is reported as unpacked,
+   * so the rollback removes it. */
+  g_task_set_check_cancellable (unpack, FALSE);
   g_task_run_in_thread (unpack, unpack_in_thread);
 }
 

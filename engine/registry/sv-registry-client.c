@@ -1003,6 +1003,9 @@ sv_registry_client_get_blob_async (SvRegistryClient *self, const SvReference *re
   g_autofree char *path = NULL;
 
   g_task_set_source_tag (task, sv_registry_client_get_blob_async);
+  /* A blob committed just as the cancellable fires is reported as stored, so
+   * the caller knows to remove it. */
+  g_task_set_check_cancellable (task, FALSE);
   fetch->store = g_object_ref (store);
   fetch->registry = g_strdup (ref->domain);
   fetch->repository = format_repository (ref);
