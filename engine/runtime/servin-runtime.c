@@ -14,6 +14,7 @@
 #include "sv-build-config.h"
 #include "sv-engine-error.h"
 #include "sv-runtime-container.h"
+#include "sv-runtime-spec.h"
 
 #define DEFAULT_ROOT SV_DEFAULT_RUNTIME_STATE "/runtime"
 
@@ -31,6 +32,8 @@ static const char usage[]
       "                  remove a stopped container; --force kills a running one first\n"
       "  run --bundle DIR [--pid-file FILE] [--detach [--console-socket PATH]] ID\n"
       "                  create and start a container, wait for it and exit with its status\n"
+      "  spec [--bundle DIR]\n"
+      "                  write a template config.json for a root filesystem in DIR/rootfs\n"
       "\n"
       "Global options:\n"
       "  --root DIR          state folder (default " DEFAULT_ROOT ")\n"
@@ -217,6 +220,32 @@ parse_signal (const char *text)
   return -1;
 }
 
+/* Writes the template config.json into the bundle folder, keeping an existing one. */
+static int
+write_spec (const char *bundle)
+{
+  g_autofree char *path = g_build_filename (bundle, "config.json", NULL);
+  g_autoptr (GError) error = NULL;
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_autofree char *message
+          = g_strdup_printf ("cannot create %s: %s%s", path, g_strerror (saved_errno),
+                             saved_errno == EEXIST ? "; remove it first to write a new one" : "");
+      report_error (message);
+      return 1;
+    }
+  close (fd);
+  if (!g_file_set_contents (path, sv_runtime_spec_template, -1, &error))
+    {
+      report_error (error->message);
+      return 1;
+    }
+  return 0;
+}
+
 static int
 run_command (const char *root, const char *command, int argc, char **argv)
 {
@@ -229,6 +258,8 @@ run_command (const char *root, const char *command, int argc, char **argv)
 
   if (rc >= 0)
     return rc;
+  if (g_str_equal (command, "spec"))
+    return write_spec (options.create.bundle);
   if (positional->len < 1)
     return fail_usage ("%s needs a container id; see servin-runtime --help", command);
   id = g_ptr_array_index (positional, 0);

@@ -119,6 +119,8 @@ void sv_runtime_spec_free (SvRuntimeSpec *spec);
 
 int sv_capability_from_name (const char *name);
 
+extern const char sv_runtime_spec_template[];
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRuntimeSpec, sv_runtime_spec_free)
 
 G_END_DECLS

@@ -658,6 +658,44 @@ def test_exec_failure_after_start_is_logged(servin, tmp_path):
     assert "Exec format error" in open(os.path.join(servin.workdir, "exec.out")).read()
 
 
+def test_spec_writes_runnable_template(servin, tmp_path):
+    bundle = tmp_path / "spec-bundle"
+    bundle.mkdir()
+    result = subprocess.run([SERVIN_RUNTIME, "spec", "--bundle", str(bundle)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    config = json.loads((bundle / "config.json").read_text())
+    assert config["process"]["terminal"] is False
+    assert config["root"]["path"] == "rootfs"
+
+    again = subprocess.run([SERVIN_RUNTIME, "spec", "--bundle", str(bundle)],
+                           capture_output=True, text=True)
+    assert again.returncode != 0
+    assert "File exists" in again.stderr
+
+    os.symlink(servin.rootfs, bundle / "rootfs")
+    config["process"]["args"] = ["echo", "from the template"]
+    config["linux"]["cgroupsPath"] = servin.cgroups_path(servin.new_id())
+    (bundle / "config.json").write_text(json.dumps(config))
+    run = servin.command("run", "--bundle", str(bundle), servin.ids[-1])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "from the template\n"
+
+
+@pytest.mark.skipif(RUNC is None, reason="runc is not installed")
+def test_spec_matches_runc_spec(tmp_path):
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    subprocess.run([SERVIN_RUNTIME, "spec", "--bundle", str(ours)], check=True)
+    subprocess.run([RUNC, "spec", "--bundle", str(theirs)], check=True)
+    ours_config = json.loads((ours / "config.json").read_text())
+    runc_config = json.loads((theirs / "config.json").read_text())
+    for config in (ours_config, runc_config):
+        del config["ociVersion"], config["hostname"], config["process"]["terminal"]
+    assert ours_config == runc_config
+
+
 def test_duplicate_id_rejected(servin):
     container_id, _, _ = servin.create(["sleep", "1000"])
     bundle = servin.bundle(container_id, ["true"])
