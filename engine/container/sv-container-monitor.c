@@ -656,6 +656,34 @@ send_pending_attaches (SvContainer *self)
   g_array_set_size (self->pending_attach_fds, 0);
 }
 
+/* Write the files bind-mounted at /etc/hostname and /etc/hosts. The hosts file names only
+ * localhost because the container's network namespace has only the loopback interface. */
+static gboolean
+write_etc_files (SvContainer *self, GError **error)
+{
+  static const char hosts[] = "127.0.0.1\tlocalhost\n"
+                              "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                              "fe00::0\tip6-localnet\n"
+                              "ff00::0\tip6-mcastprefix\n"
+                              "ff02::1\tip6-allnodes\n"
+                              "ff02::2\tip6-allrouters\n";
+  const char *hostname
+      = json_object_get_string_member_with_default (self->container_config, "Hostname", self->id);
+  g_autofree char *hostname_text = g_strconcat (hostname, "\n", NULL);
+  g_autofree char *hostname_path = g_build_filename (self->dir, "hostname", NULL);
+  g_autofree char *hosts_path = g_build_filename (self->dir, "hosts", NULL);
+
+  if (!g_file_set_contents_full (hostname_path, hostname_text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
+                                 0644, error)
+      || !g_file_set_contents_full (hosts_path, hosts, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                    error))
+    {
+      g_prefix_error (error, "cannot write the /etc files of container %s: ", self->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 prepare_bundle (SvContainer *self, char **monitor, char **runtime, GError **error)
 {
@@ -665,7 +693,9 @@ prepare_bundle (SvContainer *self, char **monitor, char **runtime, GError **erro
   g_auto (GStrv) layer_paths = NULL;
   g_autofree char *config_path = state_path (self, "config.json");
 
-  spec = sv_container_generate_spec (self, sv_container_spec_get_host_nofile_limit (), error);
+  if (!write_etc_files (self, error))
+    return FALSE;
+  spec = sv_container_generate_spec (self, TRUE, error);
   if (spec == NULL)
     return FALSE;
   layer_paths = sv_container_get_layer_paths (self, error);

@@ -67,8 +67,7 @@ SvContainer *sv_container_new (SvConfig *config, SvLayerStore *layers, const cha
 gboolean sv_container_save (SvContainer *self, GError **error);
 void sv_container_set_exit_func (SvContainer *self, SvContainerExitFunc func, gpointer user_data);
 char **sv_container_get_layer_paths (SvContainer *self, GError **error);
-JsonObject *sv_container_generate_spec (SvContainer *self, guint64 host_nofile_limit,
-                                        GError **error);
+JsonObject *sv_container_generate_spec (SvContainer *self, gboolean for_start, GError **error);
 void sv_container_notify_state (SvContainer *self);
 
 /* sv-container-monitor.c */

@@ -609,7 +609,7 @@ add_mount (JsonArray *mounts, const char *destination, const char *type, const c
 }
 
 static JsonArray *
-build_mounts (void)
+build_mounts (const SvContainerSpecInput *input)
 {
   JsonArray *mounts = json_array_new ();
 
@@ -621,6 +621,14 @@ build_mounts (void)
   add_mount (mounts, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid,noexec,nodev,relatime,ro");
   add_mount (mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev");
   add_mount (mounts, "/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=67108864");
+  if (input->etc_folder != NULL)
+    {
+      g_autofree char *hostname = g_build_filename (input->etc_folder, "hostname", NULL);
+      g_autofree char *hosts = g_build_filename (input->etc_folder, "hosts", NULL);
+
+      add_mount (mounts, "/etc/hostname", "bind", hostname, "rbind,rprivate");
+      add_mount (mounts, "/etc/hosts", "bind", hosts, "rbind,rprivate");
+    }
   return mounts;
 }
 
@@ -829,7 +837,7 @@ sv_container_spec_generate (const SvContainerSpecInput *input, GError **error)
   json_object_set_boolean_member (root, "readonly", FALSE);
   json_object_set_object_member (spec, "root", root);
   json_object_set_string_member (spec, "hostname", get_string_member (input->config, "Hostname"));
-  json_object_set_array_member (spec, "mounts", build_mounts ());
+  json_object_set_array_member (spec, "mounts", build_mounts (input));
   json_object_set_object_member (spec, "linux", build_linux (input));
   return g_steal_pointer (&spec);
 }

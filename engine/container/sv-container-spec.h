@@ -33,6 +33,8 @@ typedef struct
   const char *const *layer_paths; /* top layer first; /etc/passwd and /etc/group come from here */
   const char *cgroup_parent;      /* linux.cgroupsPath becomes "CGROUP_PARENT/ID" */
   guint64 host_nofile_limit;      /* the host's hard RLIMIT_NOFILE */
+  const char *etc_folder;         /* nullable: host folder whose hostname and hosts files are
+                                   * bind-mounted at /etc/hostname and /etc/hosts */
 } SvContainerSpecInput;
 
 JsonObject *sv_container_spec_merge_config (JsonObject *image_config, GVariant *options,

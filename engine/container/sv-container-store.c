@@ -391,8 +391,7 @@ sv_container_store_create (SvContainerStore *self, const char *name, GVariant *c
   container
       = sv_container_new (self->config, self->layers, id, name, reference, sv_image_get_id (image),
                           merged, sv_image_get_diff_ids (image), auto_remove);
-  /* Only a check: the real host limit is applied, and logged, at start. */
-  spec = sv_container_generate_spec (container, G_MAXUINT64, error);
+  spec = sv_container_generate_spec (container, FALSE, error);
   if (spec == NULL || !sv_container_save (container, error))
     return NULL;
 

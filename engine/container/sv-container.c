@@ -457,7 +457,7 @@ sv_container_get_layer_paths (SvContainer *self, GError **error)
 }
 
 JsonObject *
-sv_container_generate_spec (SvContainer *self, guint64 host_nofile_limit, GError **error)
+sv_container_generate_spec (SvContainer *self, gboolean for_start, GError **error)
 {
   g_auto (GStrv) layer_paths = sv_container_get_layer_paths (self, error);
   SvContainerSpecInput input = {
@@ -465,7 +465,10 @@ sv_container_generate_spec (SvContainer *self, guint64 host_nofile_limit, GError
     .config = self->container_config,
     .layer_paths = (const char *const *)layer_paths,
     .cgroup_parent = sv_config_get_cgroup_parent (self->config),
-    .host_nofile_limit = host_nofile_limit,
+    /* A check at create needs neither the host limit (applied and logged at start) nor the
+     * /etc files, which start writes. */
+    .host_nofile_limit = for_start ? sv_container_spec_get_host_nofile_limit () : G_MAXUINT64,
+    .etc_folder = for_start ? self->dir : NULL,
   };
 
   if (layer_paths == NULL)

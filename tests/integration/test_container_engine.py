@@ -242,8 +242,8 @@ def test_pid1_hostname_and_workdir(engine):
     assert result.stdout.splitlines() == ["1", cid[:12], "/srv"]
 
     named = engine.tool("run", "--hostname", "box", "--workdir", "/tmp", IMAGE,
-                        "sh", "-c", "hostname; pwd")
-    assert named.stdout.splitlines() == ["box", "/tmp"]
+                        "sh", "-c", "hostname; pwd; cat /etc/hostname; grep -c localhost /etc/hosts")
+    assert named.stdout.splitlines() == ["box", "/tmp", "box", "2"]
 
 
 def test_env_merging(engine):
@@ -364,6 +364,19 @@ def test_kill_signal(engine):
     assert engine.tool("wait", cid).stdout.strip() == "137"
     refused = engine.tool("kill", cid, "9", check=False)
     assert "error NOT_RUNNING" in refused.stderr
+
+
+def test_stop_uses_image_stop_signal(engine):
+    config = dict(IMAGE_CONFIG, StopSignal="SIGUSR1")
+    engine.tool("import", os.path.join(engine.top, "rootfs"), "test/stopsignal",
+                json.dumps(config))
+    cid = engine.run_detached("test/stopsignal", "sh", "-c",
+                              "trap 'exit 11' USR1; trap 'exit 12' TERM; sleep 1000 & wait")
+    time.sleep(0.3)
+
+    result = engine.tool("stop", "-t", "20", cid)
+
+    assert result.stdout.strip() == "11"
 
 
 def test_rm_running_needs_force(engine):

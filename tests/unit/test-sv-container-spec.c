@@ -513,6 +513,53 @@ test_linux_section (Fixture *f, gconstpointer data)
   g_assert_true (have_pts);
 }
 
+static JsonObject *
+find_mount (JsonObject *spec, const char *destination)
+{
+  JsonArray *mounts = json_object_get_array_member (spec, "mounts");
+
+  for (guint i = 0; i < json_array_get_length (mounts); i++)
+    {
+      JsonObject *mount = json_array_get_object_element (mounts, i);
+      if (g_str_equal (json_object_get_string_member (mount, "destination"), destination))
+        return mount;
+    }
+  return NULL;
+}
+
+static void
+test_etc_mounts (Fixture *f, gconstpointer data)
+{
+  g_autoptr (JsonObject) image = parse_object ("{\"Cmd\":[\"true\"]}");
+  g_autoptr (GVariant) options = parse_options ("{}");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) config = sv_container_spec_merge_config (image, options, TEST_ID, &error);
+  SvContainerSpecInput input = {
+    .id = TEST_ID,
+    .config = config,
+    .layer_paths = fixture_layers (f),
+    .cgroup_parent = "servin-test",
+    .host_nofile_limit = G_MAXUINT64,
+  };
+  g_autoptr (JsonObject) without = sv_container_spec_generate (&input, &error);
+  g_autoptr (JsonObject) with = NULL;
+  JsonObject *hostname;
+
+  g_assert_no_error (error);
+  g_assert_null (find_mount (without, "/etc/hostname"));
+  g_assert_null (find_mount (without, "/etc/hosts"));
+
+  input.etc_folder = "/data/containers/x";
+  with = sv_container_spec_generate (&input, &error);
+  g_assert_no_error (error);
+  hostname = find_mount (with, "/etc/hostname");
+  g_assert_nonnull (hostname);
+  g_assert_cmpstr (json_object_get_string_member (hostname, "type"), ==, "bind");
+  g_assert_cmpstr (json_object_get_string_member (hostname, "source"), ==,
+                   "/data/containers/x/hostname");
+  g_assert_nonnull (find_mount (with, "/etc/hosts"));
+}
+
 static void
 test_rlimit_clamp (Fixture *f, gconstpointer data)
 {
@@ -587,6 +634,7 @@ main (int argc, char **argv)
   ADD_FIXTURE_TEST ("/servin/container-spec/capabilities", test_capabilities);
   ADD_FIXTURE_TEST ("/servin/container-spec/linux-section", test_linux_section);
   ADD_FIXTURE_TEST ("/servin/container-spec/rlimit-clamp", test_rlimit_clamp);
+  ADD_FIXTURE_TEST ("/servin/container-spec/etc-mounts", test_etc_mounts);
 
   return g_test_run ();
 }
