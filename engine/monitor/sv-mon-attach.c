@@ -187,8 +187,9 @@ sv_mon_stdin_flush (SvMonitor *mon)
 /* Read input from attach INDEX for the container's stdin. The first attach
  * that sends input or reaches end of file owns stdin: its end of file closes
  * the container's stdin. End of file on any other attach only stops reading
- * from it. */
-void
+ * from it. Return the number of bytes read, 0 at end of file or error, and
+ * -1 when nothing is there to read. */
+ssize_t
 sv_mon_attach_read_input (SvMonitor *mon, size_t index)
 {
   SvMonAttach *attach = mon->attaches[index];
@@ -205,7 +206,7 @@ sv_mon_attach_read_input (SvMonitor *mon, size_t index)
   while (n < 0 && errno == EINTR);
 
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-    return;
+    return -1;
 
   if (mon->stdin_owner_fd == -1)
     mon->stdin_owner_fd = attach->fd;
@@ -224,17 +225,18 @@ sv_mon_attach_read_input (SvMonitor *mon, size_t index)
       /* A read error means the peer is gone for output too. */
       if (n < 0)
         sv_mon_attach_remove (mon, index);
-      return;
+      return 0;
     }
 
   if (mon->stdin_fd < 0)
-    return;
+    return n;
   if (sv_mon_buf_append (&mon->stdin_buf, buf, (size_t)n) < 0)
     {
       sv_mon_warn (mon, "cannot queue %zd bytes for the container's stdin: out of memory", n);
-      return;
+      return n;
     }
   sv_mon_stdin_flush (mon);
+  return n;
 }
 
 void

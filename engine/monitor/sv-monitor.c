@@ -308,9 +308,10 @@ detach (SvMonitor *mon)
     close (null_fd);
 }
 
-/* Ignore SIGTERM and SIGINT, so that signals meant for the caller do not
- * kill the monitor and with it the container's stdio, and take SIGCHLD
- * through a signalfd in the poll loop. */
+/* Ignore SIGTERM, SIGINT and SIGHUP, so that signals meant for the caller
+ * do not kill the monitor and with it the container's stdio. Ignore SIGPIPE,
+ * because attach readers may go away. Take SIGCHLD through a signalfd in the
+ * poll loop. */
 static void
 setup_signals (SvMonitor *mon)
 {
@@ -373,8 +374,10 @@ reap_children (SvMonitor *mon)
 
       if (pid == create_cmd.pid)
         {
+          /* Forget the pid, which a later child may reuse. */
           create_cmd.status = status;
           create_cmd.done = true;
+          create_cmd.pid = 0;
         }
       else if (mon->container_pid > 0 && pid == mon->container_pid)
         {
@@ -599,10 +602,10 @@ typedef struct
   int *sources;
   size_t len;
   size_t cap;
-} PollSet;
+} SvMonPollSet;
 
 static void
-poll_set_add (PollSet *set, int fd, short events, int source)
+poll_set_add (SvMonPollSet *set, int fd, short events, int source)
 {
   if (set->len == set->cap)
     {
@@ -625,7 +628,7 @@ poll_set_add (PollSet *set, int fd, short events, int source)
 }
 
 static void
-build_poll_set (SvMonitor *mon, PollSet *set)
+build_poll_set (SvMonitor *mon, SvMonPollSet *set)
 {
   bool paused = sv_mon_attach_over_high_water (mon);
 
@@ -682,9 +685,9 @@ handle_attach_events (SvMonitor *mon, int fd, short revents)
   /* After a hang-up, read the remaining input up to end of file. */
   if ((revents & (POLLIN | POLLHUP | POLLERR)) && mon->attaches[index]->reading)
     {
-      do
-        sv_mon_attach_read_input (mon, index);
-      while ((revents & POLLHUP) && find_attach (mon, fd, &index) && mon->attaches[index]->reading);
+      while (sv_mon_attach_read_input (mon, index) > 0 && (revents & POLLHUP)
+             && find_attach (mon, fd, &index) && mon->attaches[index]->reading)
+        ;
       if (!find_attach (mon, fd, &index))
         return;
     }
@@ -693,7 +696,7 @@ handle_attach_events (SvMonitor *mon, int fd, short revents)
 }
 
 static void
-dispatch (SvMonitor *mon, PollSet *set)
+dispatch (SvMonitor *mon, SvMonPollSet *set)
 {
   for (size_t i = 0; i < set->len; i++)
     {
@@ -808,7 +811,7 @@ drained (SvMonitor *mon)
 static void
 run_loop (SvMonitor *mon)
 {
-  PollSet set = { 0 };
+  SvMonPollSet set = { 0 };
 
   for (;;)
     {

@@ -180,7 +180,7 @@ int sv_mon_attach_add (SvMonitor *mon, int fd);
 void sv_mon_attach_remove (SvMonitor *mon, size_t index);
 void sv_mon_attach_broadcast (SvMonitor *mon, int stream, const char *data, size_t len);
 void sv_mon_attach_flush (SvMonitor *mon, size_t index);
-void sv_mon_attach_read_input (SvMonitor *mon, size_t index);
+ssize_t sv_mon_attach_read_input (SvMonitor *mon, size_t index);
 void sv_mon_stdin_flush (SvMonitor *mon);
 void sv_mon_stdin_close (SvMonitor *mon);
 bool sv_mon_attach_over_high_water (SvMonitor *mon);

@@ -606,6 +606,38 @@ def test_stdin_reaches_cat(env):
     assert env.read_exit()["exit_code"] == 0
 
 
+def test_stdin_closed_by_first_sender_only(env):
+    env.write_bundle(["cat"])
+    assert env.start_monitor(stdin=True) == "ok\n"
+    ctl = env.ctl()
+    first = ctl.attach()
+    second = ctl.attach()
+    assert ctl.request("start") == "ok\n"
+
+    # The first attach to send input owns stdin.
+    first.sendall(b"one\n")
+    first.settimeout(10)
+    assert first.recv(8, socket.MSG_WAITALL) == b"\x01\x00\x00\x00\x00\x00\x00\x04"
+    assert first.recv(4, socket.MSG_WAITALL) == b"one\n"
+
+    # Input and end of file from the other attach leave stdin open.
+    second.sendall(b"two\n")
+    second.shutdown(socket.SHUT_WR)
+    assert first.recv(8, socket.MSG_WAITALL) == b"\x01\x00\x00\x00\x00\x00\x00\x04"
+    assert first.recv(4, socket.MSG_WAITALL) == b"two\n"
+    time.sleep(0.5)
+    assert ctl.request("status") == f"ok running {env.container_pid}\n"
+
+    first.shutdown(socket.SHUT_WR)
+    out, _ = join_streams(read_frames(first))
+    assert out == b""
+    ctl.wait_eof()
+    env.wait_monitor_gone()
+    assert env.read_exit()["exit_code"] == 0
+    second_out, _ = join_streams(read_frames(second))
+    assert second_out == b"one\ntwo\n"
+
+
 def test_stdin_is_dev_null_without_option(env):
     env.write_bundle(["sh", "-c", "cat; echo done"])
     assert env.start_monitor() == "ok\n"
