@@ -217,6 +217,24 @@ def test_pull_zstd_image_from_archive(registry, engine, workdir):
         "/bin/busybox")
 
 
+def test_pull_by_digest(registry, engine, workdir):
+    reference, _ = push_sample(registry, workdir, "multiarch", "multi")
+    _, headers = registry.manifest("multi", "latest")
+    index_digest = headers["Docker-Content-Digest"]
+    by_digest = f"{registry.host}/multi@{index_digest}"
+
+    _, image_id = engine.pull(by_digest)
+    assert engine.images() == {"<none>": image_id}
+    host_arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine)
+    assert engine.inspect(by_digest)["architecture"] == host_arch
+
+    # Pulling the tag afterwards downloads nothing and tags the same image.
+    result, tagged_id = engine.pull(reference)
+    assert tagged_id == image_id
+    assert "Downloading sha256:" not in result.stdout
+    assert engine.images() == {reference: image_id}
+
+
 def test_pull_same_image_twice_downloads_nothing(registry, engine, workdir):
     reference, _ = push_sample(registry, workdir, "two-layer", "twice")
     first, first_id = engine.pull(reference)
