@@ -935,13 +935,16 @@ main (int argc, char **argv)
   parse_options (&mon, argc, argv);
   detach (&mon);
   setup_signals (&mon);
+
+  /* The control socket comes first: it fails when another monitor serves
+   * this state folder, whose monitor.pid must then stay. */
+  if (sv_mon_ctl_listen (&mon, err, sizeof err) < 0)
+    fail (&mon, "%s", err);
+  created_ctl = true;
   write_monitor_pid (&mon);
 
   if (sv_mon_log_open (&mon.log, mon.log_path) < 0)
     fail (&mon, "cannot open log file %s: %s", mon.log_path, strerror (errno));
-  if (sv_mon_ctl_listen (&mon, err, sizeof err) < 0)
-    fail (&mon, "%s", err);
-  created_ctl = true;
 
   create_container (&mon);
   write_sync (&mon, "ok\n");

@@ -661,6 +661,43 @@ def test_bad_bundle_reports_error(env):
     assert state.returncode != 0
 
 
+def test_runtime_start_error_in_reply(env):
+    env.write_bundle(["true"])
+    assert env.start_monitor() == "ok\n"
+    ctl = env.ctl()
+
+    # Hide the runtime's state so that its start fails, then bring it back.
+    moved = env.runtime_root + ".moved"
+    os.rename(env.runtime_root, moved)
+    try:
+        reply = ctl.request("start")
+    finally:
+        os.rename(moved, env.runtime_root)
+    assert reply.startswith(f"error cannot start container {env.id}: ")
+    assert "exited with status" not in reply, "the runtime's message was not used"
+    assert ctl.request("status") == f"ok created {env.container_pid}\n"
+
+    assert ctl.request("kill 9") == "ok\n"
+    ctl.wait_eof()
+    env.wait_monitor_gone()
+    assert env.read_exit()["exit_code"] == 137
+
+
+def test_second_monitor_on_same_state_fails(env):
+    env.write_bundle(["sleep", "1000"])
+    assert env.start_monitor() == "ok\n"
+    first_pid = env.monitor_pid
+
+    line = env.start_monitor()
+    assert line.startswith("error another monitor is listening on ")
+    assert pid_alive(first_pid)
+    assert os.path.exists(os.path.join(env.state, "ctl"))
+    with open(os.path.join(env.state, "monitor.pid")) as f:
+        assert int(f.read()) == first_pid
+    env.monitor_pid = first_pid
+    assert env.ctl().request("status") == f"ok created {env.container_pid}\n"
+
+
 def test_invalid_config_reports_error(env):
     with open(os.path.join(env.bundle, "config.json"), "w") as f:
         f.write("{ not json")
