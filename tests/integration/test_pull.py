@@ -18,6 +18,8 @@ import signal
 import subprocess
 import tarfile
 import tempfile
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -233,6 +235,31 @@ def test_pull_by_digest(registry, engine, workdir):
     assert tagged_id == image_id
     assert "Downloading sha256:" not in result.stdout
     assert engine.images() == {reference: image_id}
+
+
+def test_pull_with_anonymous_token(workdir, engine):
+    with Registry(os.path.join(workdir, "token-registry"), auth="token") as registry:
+        reference, _ = push_sample(registry, workdir, "two-layer", "private/app")
+        tokens = registry.token_service
+        tokens.requests.clear()
+
+        # The registry rejects requests without a token.
+        with pytest.raises(urllib.error.HTTPError) as rejected:
+            urllib.request.urlopen(f"http://{registry.host}/v2/private/app/manifests/latest",
+                                   timeout=10)
+        assert rejected.value.code == 401
+
+        result, image_id = engine.pull(reference)
+        assert image_id is not None, result.stderr
+        assert engine.images() == {reference: image_id}
+
+        # One token for the repository's pull scope, fetched without credentials
+        # and reused for the manifest, the config and both layers.
+        assert len(tokens.requests) == 1
+        query, authorization = tokens.requests[0]
+        assert authorization is None
+        assert "scope=repository%3Aprivate%2Fapp%3Apull" in query
+        assert f"service={tokens.service}" in query
 
 
 def test_pull_same_image_twice_downloads_nothing(registry, engine, workdir):

@@ -6,9 +6,18 @@ filesystem storage in a temporary folder, deletes enabled, a free port on
 127.0.0.1. push() fills it with skopeo, and blob_data_path() gives the file
 that contains a blob in the registry's storage, so that a test can damage it and
 have the real registry serve the damaged bytes.
+
+With auth="token" the registry requires Bearer tokens from a TokenService on
+127.0.0.1, which hands anonymous tokens to anyone, as Docker Hub does for
+public repositories.
 """
 
+import base64
+import http.server
+import json
 import os
+import threading
+import urllib.parse
 import shutil
 import signal
 import socket
@@ -36,6 +45,15 @@ http:
   addr: 127.0.0.1:{port}
 """
 
+TOKEN_AUTH_TEMPLATE = """\
+auth:
+  token:
+    realm: {realm}
+    service: {service}
+    issuer: {issuer}
+    rootcertbundle: {certificate}
+"""
+
 
 def free_port():
     """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -49,10 +67,105 @@ def closed_port():
     return free_port()
 
 
-class Registry:
-    """One docker-registry process with its own storage; stop() ends it by PID."""
+def _base64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
-    def __init__(self, workdir=None):
+
+class TokenService:
+    """A token server for docker-registry's token authentication.
+
+    It signs RS256 JSON web tokens with a self-signed certificate made by
+    openssl, whose certificate the registry trusts as rootcertbundle, and
+    grants every requested action on every repository without credentials.
+    requests lists (query, authorization header) of each token request.
+    """
+
+    service = "servin-test-registry"
+    issuer = "servin-test-token-service"
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.key_path = os.path.join(workdir, "token-key.pem")
+        self.certificate_path = os.path.join(workdir, "token-cert.pem")
+        self.requests = []
+        self._server = None
+        self._thread = None
+
+    @property
+    def realm(self):
+        return f"http://127.0.0.1:{self._server.server_address[1]}/token"
+
+    def start(self):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", self.key_path, "-out", self.certificate_path,
+                        "-days", "2", "-subj", "/CN=servin-test-token-service"],
+                       check=True, capture_output=True, timeout=60)
+        der = subprocess.run(["openssl", "x509", "-in", self.certificate_path, "-outform", "DER"],
+                             check=True, capture_output=True, timeout=60).stdout
+        self._x5c = base64.b64encode(der).decode()
+
+        service = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                service.handle(self)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = None
+
+    def make_token(self, scopes):
+        access = []
+        for scope in scopes:
+            kind, _, rest = scope.partition(":")
+            name, _, actions = rest.rpartition(":")
+            access.append({"type": kind, "name": name, "actions": actions.split(",")})
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": [self._x5c]}
+        claims = {"iss": self.issuer, "sub": "", "aud": self.service, "exp": now + 300,
+                  "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(), "access": access}
+        signing_input = (_base64url(json.dumps(header).encode()) + "."
+                         + _base64url(json.dumps(claims).encode()))
+        signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.key_path],
+                                   input=signing_input.encode(), check=True,
+                                   capture_output=True, timeout=60).stdout
+        return signing_input + "." + _base64url(signature)
+
+    def handle(self, request):
+        url = urllib.parse.urlsplit(request.path)
+        query = urllib.parse.parse_qs(url.query)
+        self.requests.append((url.query, request.headers.get("Authorization")))
+        if url.path != "/token" or query.get("service") != [self.service]:
+            request.send_response(400)
+            request.end_headers()
+            return
+        token = self.make_token(query.get("scope", []))
+        body = json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode()
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+
+class Registry:
+    """One docker-registry process with its own storage; stop() ends it by PID.
+
+    auth is None for anonymous access or "token" for Bearer tokens from a
+    TokenService (the token_service attribute)."""
+
+    def __init__(self, workdir=None, auth=None):
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="servin-registry-")
         self.root = os.path.join(self.workdir, "storage")
@@ -60,6 +173,10 @@ class Registry:
         self.log_path = os.path.join(self.workdir, "registry.log")
         self.port = None
         self.process = None
+        if auth not in (None, "token"):
+            raise ValueError(f"unsupported registry auth {auth!r}: use None or \"token\"")
+        self.auth = auth
+        self.token_service = None
 
     @property
     def host(self):
@@ -68,12 +185,19 @@ class Registry:
 
     def start(self, timeout=15.0):
         os.makedirs(self.root, exist_ok=True)
+        if self.auth == "token":
+            self.token_service = TokenService(self.workdir).start()
         # The port can be taken between free_port() and the registry's bind,
         # so try a few ports.
         for _ in range(3):
             self.port = free_port()
             with open(self.config_path, "w") as config:
                 config.write(CONFIG_TEMPLATE.format(root=self.root, port=self.port))
+                if self.token_service is not None:
+                    config.write(TOKEN_AUTH_TEMPLATE.format(
+                        realm=self.token_service.realm, service=self.token_service.service,
+                        issuer=self.token_service.issuer,
+                        certificate=self.token_service.certificate_path))
             log = open(self.log_path, "ab")
             self.process = subprocess.Popen(
                 [DOCKER_REGISTRY, "serve", self.config_path],
@@ -82,8 +206,9 @@ class Registry:
             if self._wait_ready(timeout):
                 return self
             self._end_process()
-        raise RuntimeError(f"docker-registry did not start; see {self.log_path}:\n"
-                           + self.read_log())
+        log = self.read_log()
+        self.stop()
+        raise RuntimeError(f"docker-registry did not start:\n{log}")
 
     def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
@@ -94,6 +219,10 @@ class Registry:
                 with urllib.request.urlopen(f"http://{self.host}/v2/", timeout=2) as response:
                     if response.status == 200:
                         return True
+            except urllib.error.HTTPError as error:
+                # A registry with token auth responds with 401 once it is up.
+                if error.code == 401:
+                    return True
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
             time.sleep(0.05)
@@ -113,6 +242,9 @@ class Registry:
 
     def stop(self):
         self._end_process()
+        if self.token_service is not None:
+            self.token_service.stop()
+            self.token_service = None
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -181,5 +313,8 @@ class Registry:
             "application/vnd.oci.image.manifest.v1+json",
             "application/vnd.docker.distribution.manifest.v2+json",
         ]))
+        if self.token_service is not None:
+            token = self.token_service.make_token([f"repository:{name}:pull"])
+            request.add_header("Authorization", f"Bearer {token}")
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read(), dict(response.headers)
