@@ -266,7 +266,7 @@ class Registry:
 
         source is a skopeo transport reference: "oci:DIR:TAG" for an OCI
         layout or "oci-archive:FILE" for an OCI archive (push_layout and
-        push_archive build them). all_images copies every manifest of an index.
+        push_archive wrap these). all_images copies every manifest of an index.
         Returns "127.0.0.1:PORT/NAME:TAG".
         """
         destination = f"{self.host}/{name}:{tag}"
