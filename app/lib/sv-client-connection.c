@@ -24,13 +24,32 @@ set_no_service_error (GError **error, const char *detail)
                  "servind is not running on the system bus. %s", SV_CLIENT_NO_SERVICE_ADVICE);
 }
 
-/* Asks the bus to start servind unless it already runs. A bus without a
- * service file for the name answers ServiceUnknown. */
+static gboolean
+name_has_owner (GDBusConnection *bus, GCancellable *cancellable)
+{
+  g_autoptr (GVariant) reply = NULL;
+  gboolean has_owner = FALSE;
+
+  reply = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+      g_variant_new ("(s)", SV_CLIENT_BUS_NAME), G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
+      cancellable, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has_owner);
+  return has_owner;
+}
+
+/* Asks the bus to start servind unless it already runs. dbus-daemon answers
+ * ServiceUnknown when it has no service file for the name, even while the
+ * name has an owner, so the owner is checked first. */
 static gboolean
 start_service (GDBusConnection *bus, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) local_error = NULL;
+
+  if (name_has_owner (bus, cancellable))
+    return TRUE;
 
   reply = g_dbus_connection_call_sync (
       bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
