@@ -120,6 +120,8 @@ fail (SvMonitor *mon, const char *format, ...)
   va_end (ap);
   sv_mon_sanitize_line (msg);
 
+  /* NOTE: this also deletes a container of the same id that the runtime
+   * had before, which callers avoid by never reusing a live id. */
   if (ran_create)
     {
       const char *args[] = { "delete", "--force", mon->id, NULL };

@@ -705,6 +705,15 @@ def test_invalid_config_reports_error(env):
     assert line.startswith(f"error cannot create container {env.id}: ")
 
 
+def test_unwritable_log_reports_error(env):
+    env.write_bundle(["true"])
+    env.log = os.path.join(env.top, "missing", "container.log")
+    line = env.start_monitor()
+    assert line == (f"error cannot open log file {env.log}: No such file or directory\n")
+    assert not os.path.exists(os.path.join(env.state, "ctl"))
+    assert not os.path.exists(os.path.join(env.state, "monitor.pid"))
+
+
 @pytest.mark.parametrize("drop, message", [
     ("--id", "missing option"),
     ("--runtime", "missing option"),
