@@ -343,11 +343,11 @@ sv_mon_json_get_string (const char *line, size_t len, const char *key, char *out
 
       if (*p == '"')
         {
-          bool wanted = strcmp (name, key) == 0;
+          bool is_key = strcmp (name, key) == 0;
 
-          if (parse_string (&p, end, wanted ? out : NULL, out_size) < 0)
+          if (parse_string (&p, end, is_key ? out : NULL, out_size) < 0)
             return -1;
-          if (wanted)
+          if (is_key)
             return 0;
         }
       else if ((p = skip_value (p, end)) == NULL)

@@ -49,7 +49,7 @@ static struct
   size_t n_early;
 } create_cmd;
 
-/* What the monitor has created so far, so that fail() undoes only that. */
+/* Files and runtime state created so far, so that fail() undoes only those. */
 static bool created_ctl;
 static bool created_monitor_pid;
 static bool ran_create;
