@@ -334,6 +334,17 @@ def test_pull_multiarch_requested_platform(registry, engine, workdir):
     assert "linux/amd64" in result.stderr
 
 
+def test_pull_single_manifest_wrong_platform(registry, engine, workdir):
+    reference, _ = push_sample(registry, workdir, "sample", "sample")
+    result, _ = engine.pull(reference, "--platform", "linux/arm64", check=False)
+    assert result.returncode == 1
+    assert "error NOT_FOUND" in result.stderr
+    assert "linux/amd64" in result.stderr
+    assert "linux/arm64" in result.stderr
+    assert engine.images() == {}
+    assert engine.snapshot() == set()
+
+
 def test_pull_unknown_tag(registry, engine, workdir):
     push_sample(registry, workdir, "sample", "sample")
     result, _ = engine.pull(f"{registry.host}/sample:nope", check=False)
