@@ -494,6 +494,7 @@ check_config_platform (Pull *pull, GError **error)
   g_autofree char *have_arch = NULL;
   g_autofree char *have_variant = NULL;
   g_autofree char *have = NULL;
+  g_autofree char *text = NULL;
 
   /* An index already chose the platform; a single manifest is checked only
    * against a platform the caller asked for. */
@@ -509,9 +510,9 @@ check_config_platform (Pull *pull, GError **error)
   if (g_str_equal (os, have_os) && g_str_equal (arch, have_arch))
     return TRUE;
 
+  text = sv_reference_to_familiar (pull->ref);
   g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND,
-               "image %s is for platform %s, not the requested %s", pull->ref->path, have,
-               pull->platform);
+               "image %s is for platform %s, not the requested %s", text, have, pull->platform);
   return FALSE;
 }
 
