@@ -32,6 +32,11 @@ static const char usage[]
       "                  remove a stopped container; --force kills a running one first\n"
       "  run --bundle DIR [--pid-file FILE] [--detach [--console-socket PATH]] ID\n"
       "                  create and start a container, wait for it and exit with its status\n"
+      "  exec [--process FILE] [--cwd DIR] [--env NAME=VALUE] [--user UID[:GID]]\n"
+      "       [--additional-gids GID] [--cap CAP] [--no-new-privs] [--detach] [--pid-file FILE]\n"
+      "       [--tty --console-socket PATH] ID [COMMAND ARGS...]\n"
+      "                  run a process in a running container, wait for it and exit with its\n"
+      "                  status; --detach exits at once\n"
       "  spec [--bundle DIR]\n"
       "                  write a template config.json for a root filesystem in DIR/rootfs\n"
       "\n"
@@ -149,8 +154,7 @@ match_option (int argc, char **argv, int *i, const char *name, const char *alias
   return FALSE;
 }
 
-/* Options of the create and run commands, parsed into options; positional arguments go to
- * positional. Returns an exit code on error, or -1. */
+/* The options of a command, parsed from its arguments. */
 typedef struct
 {
   SvCreateOptions create;
@@ -158,8 +162,15 @@ typedef struct
   gboolean force;
   gboolean all;
   const char *console_socket;
+  SvExecOptions exec;
+  GPtrArray *env;
+  GPtrArray *additional_gids;
+  GPtrArray *capabilities;
+  gboolean command_follows_id; /* exec: arguments after the id are the command */
 } CommandOptions;
 
+/* Parses a command's options into options and its other arguments into positional. Returns an
+ * exit code on error, or -1. */
 static int
 parse_command (int argc, char **argv, CommandOptions *options, GPtrArray *positional)
 {
@@ -168,7 +179,9 @@ parse_command (int argc, char **argv, CommandOptions *options, GPtrArray *positi
       const char *value = NULL, *preserve = NULL;
       gboolean missing = FALSE;
 
-      if (argv[i][0] != '-' || g_str_equal (argv[i], "-"))
+      if (options->command_follows_id && positional->len > 0)
+        g_ptr_array_add (positional, argv[i]);
+      else if (argv[i][0] != '-' || g_str_equal (argv[i], "-"))
         g_ptr_array_add (positional, argv[i]);
       else if (g_str_equal (argv[i], "--"))
         {
@@ -191,6 +204,22 @@ parse_command (int argc, char **argv, CommandOptions *options, GPtrArray *positi
         options->all = TRUE;
       else if (match_option (argc, argv, &i, "no-new-keyring", NULL, NULL, NULL))
         ;
+      else if (match_option (argc, argv, &i, "process", "p", &value, &missing))
+        options->exec.process_file = value;
+      else if (match_option (argc, argv, &i, "cwd", NULL, &value, &missing))
+        options->exec.cwd = value;
+      else if (match_option (argc, argv, &i, "user", "u", &value, &missing))
+        options->exec.user = value;
+      else if (match_option (argc, argv, &i, "env", "e", &value, &missing))
+        g_ptr_array_add (options->env, (char *)value);
+      else if (match_option (argc, argv, &i, "additional-gids", "g", &value, &missing))
+        g_ptr_array_add (options->additional_gids, (char *)value);
+      else if (match_option (argc, argv, &i, "cap", "c", &value, &missing))
+        g_ptr_array_add (options->capabilities, (char *)value);
+      else if (match_option (argc, argv, &i, "tty", "t", NULL, NULL))
+        options->exec.tty = TRUE;
+      else if (match_option (argc, argv, &i, "no-new-privs", NULL, NULL, NULL))
+        options->exec.no_new_privileges = TRUE;
       else if (g_str_has_prefix (argv[i], "-") && g_ascii_isdigit (argv[i][1]))
         g_ptr_array_add (positional, argv[i]);
       else
@@ -252,9 +281,18 @@ run_command (const char *root, const char *command, int argc, char **argv)
   CommandOptions options
       = { .create = { .root = root, .bundle = ".", .log_fd = log_fd, .log_json = log_json } };
   g_autoptr (GPtrArray) positional = g_ptr_array_new ();
+  g_autoptr (GPtrArray) env = g_ptr_array_new_null_terminated (0, NULL, TRUE);
+  g_autoptr (GPtrArray) additional_gids = g_ptr_array_new_null_terminated (0, NULL, TRUE);
+  g_autoptr (GPtrArray) capabilities = g_ptr_array_new_null_terminated (0, NULL, TRUE);
   GError *error = NULL;
   const char *id;
-  int rc = parse_command (argc, argv, &options, positional);
+  int rc;
+
+  options.env = env;
+  options.additional_gids = additional_gids;
+  options.capabilities = capabilities;
+  options.command_follows_id = g_str_equal (command, "exec");
+  rc = parse_command (argc, argv, &options, positional);
 
   if (rc >= 0)
     return rc;
@@ -277,6 +315,24 @@ run_command (const char *root, const char *command, int argc, char **argv)
       int status;
       return sv_container_run (&options.create, options.detach, &status, &error) ? status
                                                                                  : fail (error);
+    }
+  if (g_str_equal (command, "exec"))
+    {
+      SvExecOptions *exec = &options.exec;
+      int status;
+
+      g_ptr_array_add (positional, NULL);
+      exec->args = (char **)positional->pdata + 1;
+      exec->env = (char **)env->pdata;
+      exec->additional_gids = (char **)additional_gids->pdata;
+      exec->capabilities = (char **)capabilities->pdata;
+      exec->detach = options.detach;
+      exec->pid_file = options.create.pid_file;
+      exec->console_socket = options.console_socket;
+      exec->preserve_fds = options.create.preserve_fds;
+      exec->log_fd = log_fd;
+      exec->log_json = log_json;
+      return sv_container_exec (root, id, exec, &status, &error) ? status : fail (error);
     }
   if (g_str_equal (command, "start"))
     return sv_container_start (root, id, &error) ? 0 : fail (error);

@@ -638,10 +638,13 @@ setup_terminal (const SvChildContext *ctx)
     child_fail (ctx, errno, "cannot set the terminal size from process.consoleSize", NULL);
 
   concat (name, sizeof name, "/dev/pts/", format_int (number, index), NULL);
-  fd = open ("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0 || mount (name, "/dev/console", NULL, MS_BIND, NULL) < 0)
-    child_fail (ctx, errno, "cannot bind ", name, " to /dev/console", NULL);
-  close (fd);
+  if (ctx->exec_pidfd < 0)
+    {
+      fd = open ("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0 || mount (name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+        child_fail (ctx, errno, "cannot bind ", name, " to /dev/console", NULL);
+      close (fd);
+    }
 
   send_terminal (ctx, master, name);
   if (ioctl (peer, TIOCSCTTY, 0) < 0)
@@ -838,15 +841,25 @@ sv_child_run (const SvChildContext *ctx)
   /* The init process leads a session of its own, which a terminal needs. */
   if (setsid () < 0)
     child_fail (ctx, errno, "cannot create a new session", NULL);
-  umask (0);
-  join_namespaces (ctx);
-  if ((spec->clone_flags & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
-    child_fail (ctx, errno, "cannot create the cgroup namespace", NULL);
-  set_identity (ctx);
-  setup_rootfs (ctx);
-  setup_terminal (ctx);
-  write_sysctls (ctx);
-  protect_paths (ctx);
+  if (ctx->exec_pidfd >= 0)
+    {
+      /* Joining the mount namespace also moves the root and working folder to its root. */
+      if (setns (ctx->exec_pidfd, ctx->exec_namespaces) < 0)
+        child_fail (ctx, errno, "cannot join the namespaces of the container", NULL);
+      setup_terminal (ctx);
+    }
+  else
+    {
+      umask (0);
+      join_namespaces (ctx);
+      if ((spec->clone_flags & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
+        child_fail (ctx, errno, "cannot create the cgroup namespace", NULL);
+      set_identity (ctx);
+      setup_rootfs (ctx);
+      setup_terminal (ctx);
+      write_sysctls (ctx);
+      protect_paths (ctx);
+    }
   if (chdir (spec->cwd) < 0)
     child_fail (ctx, errno, "cannot change to the working folder ", spec->cwd, NULL);
   apply_rlimits (ctx);

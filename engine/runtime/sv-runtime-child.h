@@ -50,6 +50,8 @@ typedef struct
   gboolean log_json; /* --log-format json */
   int preserve_fds;  /* extra descriptors after stderr that the process keeps */
   int console_fd;    /* connected --console-socket that receives the terminal, or -1 */
+  int exec_pidfd;    /* for exec: pidfd of the container's init, whose namespaces to join, or -1 */
+  int exec_namespaces; /* for exec: CLONE_NEW* types to join through exec_pidfd */
   SvNamespaceFd *namespaces;
   size_t n_namespaces;
   char **cgroup_join_files; /* v1 "tasks" files, and cgroup.procs of cgroup2 unless clone3 placed

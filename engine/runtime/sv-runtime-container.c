@@ -293,19 +293,18 @@ find_path_env (SvRuntimeSpec *spec)
 
 /* Checks that process.terminal and --console-socket go together, and connects the socket. */
 static gboolean
-connect_console (SvLaunch *launch, GError **error)
+connect_console (gboolean terminal, const char *path, int *console_fd, GError **error)
 {
-  const char *path = launch->options->console_socket;
   struct sockaddr_un address = { .sun_family = AF_UNIX };
 
-  if (launch->spec->terminal && path == NULL)
+  if (terminal && path == NULL)
     {
       g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
                            "process.terminal is true, so servin-runtime needs --console-socket to "
                            "hand over the terminal; set terminal to false to use plain stdio");
       return FALSE;
     }
-  if (!launch->spec->terminal && path)
+  if (!terminal && path)
     {
       g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
                            "--console-socket needs process.terminal set to true in config.json");
@@ -320,9 +319,8 @@ connect_console (SvLaunch *launch, GError **error)
       return FALSE;
     }
   strcpy (address.sun_path, path);
-  launch->console_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (launch->console_fd < 0
-      || connect (launch->console_fd, (struct sockaddr *)&address, sizeof address) < 0)
+  *console_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (*console_fd < 0 || connect (*console_fd, (struct sockaddr *)&address, sizeof address) < 0)
     {
       int saved_errno = errno;
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
@@ -364,8 +362,9 @@ sv_launch_prepare (const SvCreateOptions *options, GError **error)
         return NULL;
     }
 
-  if (!connect_console (launch, error) || !make_state_folder (launch, error)
-      || !prepare_cgroups (launch, error) || !prepare_namespaces (launch, error))
+  if (!connect_console (launch->spec->terminal, options->console_socket, &launch->console_fd, error)
+      || !make_state_folder (launch, error) || !prepare_cgroups (launch, error)
+      || !prepare_namespaces (launch, error))
     return NULL;
   return g_steal_pointer (&launch);
 }
@@ -459,6 +458,7 @@ sv_launch_spawn (SvLaunch *launch, gboolean wait_for_start, GError **error)
   ctx.log_json = launch->options->log_json;
   ctx.preserve_fds = launch->options->preserve_fds;
   ctx.console_fd = launch->console_fd;
+  ctx.exec_pidfd = -1;
   ctx.namespaces = (SvNamespaceFd *)launch->namespace_fds->data;
   ctx.n_namespaces = launch->namespace_fds->len;
   ctx.cgroup_mounts = (SvCgroupMount *)launch->cgroup_mounts->data;
@@ -794,5 +794,287 @@ sv_container_delete (const char *root, const char *id, gboolean force, GError **
   if (!sv_cgroup_remove ((const char *const *)state->cgroup_paths, error))
     return FALSE;
   remove_state_folder (state->folder);
+  return TRUE;
+}
+
+/* Applies the command line of `exec` to the process taken from config.json. */
+static gboolean
+apply_exec_options (SvRuntimeSpec *spec, const SvExecOptions *options, GError **error)
+{
+  if (options->process_file && !sv_runtime_spec_load_process (spec, options->process_file, error))
+    return FALSE;
+  if (options->args && options->args[0])
+    {
+      g_strfreev (spec->args);
+      spec->args = g_strdupv (options->args);
+    }
+  else if (options->process_file == NULL)
+    {
+      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                           "exec needs a command after the container id, or --process FILE");
+      return FALSE;
+    }
+  if (options->cwd)
+    {
+      g_free (spec->cwd);
+      spec->cwd = g_strdup (options->cwd);
+    }
+  for (guint i = 0; options->env && options->env[i]; i++)
+    {
+      g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+      g_strv_builder_addv (builder, (const char **)spec->env);
+      g_strv_builder_add (builder, options->env[i]);
+      g_strfreev (spec->env);
+      spec->env = g_strv_builder_end (builder);
+    }
+  if (options->user)
+    {
+      g_auto (GStrv) ids = g_strsplit (options->user, ":", 2);
+      guint64 uid = 0, gid = 0;
+
+      if (!g_ascii_string_to_unsigned (ids[0], 10, 0, G_MAXUINT32 - 1, &uid, NULL)
+          || (ids[1] && !g_ascii_string_to_unsigned (ids[1], 10, 0, G_MAXUINT32 - 1, &gid, NULL)))
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "invalid --user %s; give UID or UID:GID as numbers", options->user);
+          return FALSE;
+        }
+      spec->uid = uid;
+      spec->gid = ids[1] ? gid : 0;
+    }
+  for (guint i = 0; options->additional_gids && options->additional_gids[i]; i++)
+    {
+      guint64 value;
+      gid_t gid;
+
+      if (!g_ascii_string_to_unsigned (options->additional_gids[i], 10, 0, G_MAXUINT32 - 1, &value,
+                                       NULL))
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "invalid --additional-gids %s; give a group id",
+                       options->additional_gids[i]);
+          return FALSE;
+        }
+      gid = value;
+      g_array_append_val (spec->additional_gids, gid);
+    }
+  for (guint i = 0; options->capabilities && options->capabilities[i]; i++)
+    {
+      int cap = sv_capability_from_name (options->capabilities[i]);
+      guint64 bit;
+
+      if (cap < 0)
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "unknown capability %s in --cap; use a name such as CAP_NET_ADMIN",
+                       options->capabilities[i]);
+          return FALSE;
+        }
+      bit = G_GUINT64_CONSTANT (1) << cap;
+      spec->cap_bounding |= bit;
+      spec->cap_effective |= bit;
+      spec->cap_permitted |= bit;
+      spec->cap_inheritable |= bit;
+      spec->cap_ambient |= bit;
+    }
+  if (options->no_new_privileges)
+    spec->no_new_privileges = TRUE;
+  if (options->tty)
+    spec->terminal = TRUE;
+  return TRUE;
+}
+
+/* The pieces of `exec` to release: everything opened before the clone. */
+typedef struct
+{
+  SvRuntimeSpec *spec;
+  GPtrArray *join_files;
+  GBytes *seccomp;
+  int pidfd;
+  int unified_fd;
+  int console_fd;
+  int sync_fd;
+} SvExec;
+
+static void
+sv_exec_free (SvExec *exec)
+{
+  int fds[] = { exec->pidfd, exec->unified_fd, exec->console_fd, exec->sync_fd };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  g_clear_pointer (&exec->spec, sv_runtime_spec_free);
+  g_clear_pointer (&exec->join_files, g_ptr_array_unref);
+  g_clear_pointer (&exec->seccomp, g_bytes_unref);
+  g_free (exec);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvExec, sv_exec_free)
+
+/* Lists the container's cgroups to join: the v1 "tasks" files, and the cgroup2 folder that
+ * clone3 places the process in. */
+static void
+prepare_exec_cgroups (SvExec *exec, SvRuntimeState *state)
+{
+  exec->join_files = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; state->cgroup_paths && state->cgroup_paths[i]; i++)
+    {
+      char *tasks = g_build_filename (state->cgroup_paths[i], "tasks", NULL);
+
+      if (g_file_test (tasks, G_FILE_TEST_EXISTS))
+        g_ptr_array_add (exec->join_files, tasks);
+      else
+        {
+          g_free (tasks);
+          if (exec->unified_fd < 0)
+            exec->unified_fd = open (state->cgroup_paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+    }
+  g_ptr_array_add (exec->join_files, NULL);
+}
+
+/* Joins the container's pid namespace, which only children created afterwards enter. */
+static gboolean
+join_pid_namespace (SvRuntimeState *state, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/ns/pid", (int)state->pid);
+  g_auto (SvFd) fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0 || setns (fd, CLONE_NEWPID) < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot join the pid namespace of container %s: %s", state->id,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static pid_t
+clone_exec (SvExec *exec)
+{
+  struct clone_args args = { .exit_signal = SIGCHLD };
+
+  if (exec->unified_fd >= 0)
+    {
+      args.flags = CLONE_INTO_CGROUP;
+      args.cgroup = exec->unified_fd;
+    }
+  return syscall (SYS_clone3, &args, sizeof args);
+}
+
+/* Waits until the new process has exec'd, which closes the sync socket, or reports its error. */
+static gboolean
+wait_for_exec (SvExec *exec, pid_t pid, GError **error)
+{
+  SvChildMessage message = { 0 };
+  ssize_t n;
+
+  for (;;)
+    {
+      do
+        n = recv (exec->sync_fd, &message, sizeof message, 0);
+      while (n < 0 && errno == EINTR);
+      if (n != sizeof message || message.kind != SV_CHILD_READY)
+        break;
+    }
+  if (n != sizeof message)
+    return TRUE;
+
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  message.text[sizeof message.text - 1] = '\0';
+  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "%s%s%s", message.text,
+               message.errnum ? ": " : "", message.errnum ? g_strerror (message.errnum) : "");
+  return FALSE;
+}
+
+/* Runs a new process in a running container: in its namespaces and cgroups, with the process
+ * settings of its config.json changed by options. */
+gboolean
+sv_container_exec (const char *root, const char *id, const SvExecOptions *options, int *exit_status,
+                   GError **error)
+{
+  g_autoptr (SvRuntimeState) state = sv_runtime_state_load (root, id, error);
+  g_autoptr (SvExec) exec = g_new0 (SvExec, 1);
+  SvChildContext ctx = { 0 };
+  int pair[2];
+  pid_t pid;
+
+  *exit_status = 1;
+  exec->pidfd = exec->unified_fd = exec->console_fd = exec->sync_fd = -1;
+  if (state == NULL)
+    return FALSE;
+  exec->pidfd = open_pidfd (state);
+  if (exec->pidfd < 0)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_RUNNING,
+                   "cannot exec in container %s: it is not running", id);
+      return FALSE;
+    }
+  exec->spec = sv_runtime_spec_load (state->bundle, error);
+  if (exec->spec == NULL || !apply_exec_options (exec->spec, options, error)
+      || !connect_console (exec->spec->terminal, options->console_socket, &exec->console_fd, error))
+    return FALSE;
+  if (exec->spec->seccomp)
+    {
+      exec->seccomp = sv_seccomp_compile (exec->spec->seccomp, &ctx.seccomp_flags, error);
+      if (exec->seccomp == NULL)
+        return FALSE;
+      ctx.seccomp_program = g_bytes_get_data (exec->seccomp, &ctx.seccomp_length);
+    }
+  prepare_exec_cgroups (exec, state);
+  if (!join_pid_namespace (state, error))
+    return FALSE;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot create the sync socket: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  exec->sync_fd = pair[0];
+
+  ctx.spec = exec->spec;
+  ctx.sync_fd = pair[1];
+  ctx.state_dir_fd = -1;
+  ctx.log_fd = options->log_fd;
+  ctx.log_json = options->log_json;
+  ctx.preserve_fds = options->preserve_fds;
+  ctx.console_fd = exec->console_fd;
+  ctx.exec_pidfd = exec->pidfd;
+  ctx.exec_namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
+  ctx.cgroup_join_files = (char **)exec->join_files->pdata;
+  ctx.path_env = find_path_env (exec->spec);
+  ctx.last_cap = MIN (read_last_cap (), 63);
+
+  pid = clone_exec (exec);
+  if (pid == 0)
+    {
+      close (pair[0]);
+      sv_child_run (&ctx);
+    }
+  close (pair[1]);
+  if (pid < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot clone the process for exec: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (!wait_for_exec (exec, pid, error))
+    return FALSE;
+
+  if (options->detach)
+    {
+      *exit_status = 0;
+      return write_pid_file (options->pid_file, pid, error);
+    }
+  if (!write_pid_file (options->pid_file, pid, error))
+    return FALSE;
+  *exit_status = wait_exit_status (pid);
   return TRUE;
 }

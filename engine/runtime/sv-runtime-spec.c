@@ -951,6 +951,49 @@ parse_linux (SvRuntimeSpec *spec, JsonObject *root, GError **error)
   return TRUE;
 }
 
+/* Replaces the process of spec with the one in the JSON file path, as `exec --process` reads it:
+ * an object with the members of config.json's "process". */
+gboolean
+sv_runtime_spec_load_process (SvRuntimeSpec *spec, const char *path, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonObject) wrapper = json_object_new ();
+  g_autoptr (GError) local_error = NULL;
+  JsonNode *root;
+
+  if (!json_parser_load_from_file (parser, path, &local_error))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "cannot read the process file %s: %s", path, local_error->message);
+      return FALSE;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid process file %s: the top level must be a JSON object", path);
+      return FALSE;
+    }
+
+  g_clear_pointer (&spec->args, g_strfreev);
+  g_clear_pointer (&spec->env, g_strfreev);
+  g_clear_pointer (&spec->cwd, g_free);
+  g_clear_pointer (&spec->additional_gids, g_array_unref);
+  g_clear_pointer (&spec->rlimits, g_array_unref);
+  spec->terminal = spec->no_new_privileges = spec->has_umask = spec->has_oom_score_adj = FALSE;
+  spec->cap_bounding = spec->cap_effective = spec->cap_permitted = 0;
+  spec->cap_inheritable = spec->cap_ambient = 0;
+  spec->console_height = spec->console_width = 0;
+
+  json_object_set_member (wrapper, "process", json_node_copy (root));
+  if (!parse_process (spec, wrapper, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 SvRuntimeSpec *
 sv_runtime_spec_load (const char *bundle, GError **error)
 {

@@ -115,6 +115,7 @@ typedef struct
 } SvRuntimeSpec;
 
 SvRuntimeSpec *sv_runtime_spec_load (const char *bundle, GError **error);
+gboolean sv_runtime_spec_load_process (SvRuntimeSpec *spec, const char *path, GError **error);
 void sv_runtime_spec_free (SvRuntimeSpec *spec);
 
 int sv_capability_from_name (const char *name);

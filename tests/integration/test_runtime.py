@@ -552,6 +552,75 @@ def test_namespace_path_joins(runtime):
     assert lines[1] == os.readlink(f"/proc/{first_pid}/ns/net")
 
 
+def start_sleeper(runtime, **process):
+    def named(config):
+        config["hostname"] = "exec-box"
+
+    container_id, pid, _ = runtime.create(["sleep", "1000"], config_changes=named, **process)
+    assert runtime.command("start", container_id).returncode == 0
+    return container_id, pid
+
+
+def test_exec_joins_container(runtime):
+    container_id, pid = start_sleeper(runtime, env=["PATH=/bin", "FROM_CONFIG=yes"])
+    script = "echo $$; hostname; readlink /proc/self/ns/net; echo $FROM_CONFIG; cat /proc/self/cgroup"
+    result = runtime.command("exec", container_id, "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] != "1"
+    assert lines[1] == "exec-box"
+    assert lines[2] == os.readlink(f"/proc/{pid}/ns/net")
+    assert lines[3] == "yes"
+    exec_cgroups = dict(line.split(":", 2)[1:] for line in lines[4:])
+    with open(f"/proc/{pid}/cgroup") as f:
+        init_cgroups = dict(line.rstrip("\n").split(":", 2)[1:] for line in f)
+    assert exec_cgroups["memory"] == init_cgroups["memory"]
+    assert exec_cgroups["pids"] == init_cgroups["pids"]
+
+
+def test_exec_options_and_exit_code(runtime):
+    container_id, _ = start_sleeper(runtime)
+    result = runtime.command(
+        "exec", "--env", "EXTRA=added", "--user", "1000:1001", "--cwd", "/tmp", container_id,
+        "sh", "-c", "echo $EXTRA; id -u; id -g; pwd; grep CapEff /proc/self/status; exit 5",
+    )
+    lines = result.stdout.splitlines()
+    assert result.returncode == 5
+    assert lines[:4] == ["added", "1000", "1001", "/tmp"]
+    assert int(lines[4].split()[1], 16) == 0
+
+
+def test_exec_detach_writes_pid_file(runtime):
+    container_id, _ = start_sleeper(runtime)
+    pid_file = os.path.join(runtime.workdir, "exec-detached.pid")
+    result = runtime.command("exec", "--detach", "--pid-file", pid_file, container_id,
+                             "sleep", "999", stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, capture_output=False)
+    assert result.returncode == 0
+    with open(pid_file) as f:
+        exec_pid = int(f.read())
+    runtime.pids.add(exec_pid)
+    with open(f"/proc/{exec_pid}/cmdline") as f:
+        assert f.read().split("\0")[:2] == ["sleep", "999"]
+    relative = runtime.cgroups_path(container_id)
+    with open(os.path.join(memory_folder(relative), "cgroup.procs")) as f:
+        assert str(exec_pid) in f.read().split()
+
+    # The process is this subreaper's child now. The container's init cannot finish exiting
+    # until it is reaped, so it goes first.
+    os.kill(exec_pid, signal.SIGKILL)
+    assert os.WTERMSIG(reap(exec_pid)) == signal.SIGKILL
+
+
+def test_exec_in_stopped_container_fails(runtime):
+    container_id, pid = start_sleeper(runtime)
+    assert runtime.command("kill", container_id, "KILL").returncode == 0
+    reap(pid)
+    result = runtime.command("exec", container_id, "true")
+    assert result.returncode != 0
+    assert result.stderr
+
+
 CASES = {
     "missing config": None,
     "invalid json": "{ this is not json",
