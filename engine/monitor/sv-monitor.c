@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -244,6 +245,9 @@ parse_options (SvMonitor *mon, int argc, char **argv)
     fail_usage (mon, "bundle folder %s not found", mon->bundle);
   if (!is_directory (mon->state_dir))
     fail_usage (mon, "state folder %s not found; the caller creates it", mon->state_dir);
+  if (strlen (mon->state_dir) + strlen ("/ctl") >= sizeof ((struct sockaddr_un *)0)->sun_path)
+    fail_usage (mon, "state folder path %s is too long: STATE/ctl must fit in %zu bytes",
+                mon->state_dir, sizeof ((struct sockaddr_un *)0)->sun_path - 1);
   if (mon->runtime_root && mon->runtime_root[0] == '\0')
     fail_usage (mon, "invalid --runtime-root \"\": expected a folder");
   if (access (mon->runtime, X_OK) < 0)
@@ -344,6 +348,20 @@ write_monitor_pid (SvMonitor *mon)
       || sv_mon_write_file_atomic (path, text, (size_t)len, 0644) < 0)
     fail (mon, "cannot write %s/monitor.pid: %s", mon->state_dir, strerror (errno));
   created_monitor_pid = true;
+}
+
+/* Remove the exit status of an earlier run in this state folder, so that
+ * a reader does not take it for this container's. */
+static void
+remove_stale_exit (SvMonitor *mon)
+{
+  char path[4096];
+
+  if (sv_mon_path (path, sizeof path, mon->state_dir, "exit") == 0 && unlink (path) < 0
+      && errno != ENOENT)
+    fail (mon, "cannot remove the old exit status %s: %s", path, strerror (errno));
+  if (sv_mon_path (path, sizeof path, mon->state_dir, "exit.tmp") == 0)
+    unlink (path);
 }
 
 static void
@@ -944,6 +962,7 @@ main (int argc, char **argv)
     fail (&mon, "%s", err);
   created_ctl = true;
   write_monitor_pid (&mon);
+  remove_stale_exit (&mon);
 
   if (sv_mon_log_open (&mon.log, mon.log_path) < 0)
     fail (&mon, "cannot open log file %s: %s", mon.log_path, strerror (errno));

@@ -705,6 +705,24 @@ def test_invalid_config_reports_error(env):
     assert line.startswith(f"error cannot create container {env.id}: ")
 
 
+def test_long_state_path_fails(env):
+    long_state = os.path.join(env.top, "s" * 100)
+    os.mkdir(long_state)
+    command = env.monitor_command()
+    command[command.index("--state") + 1] = long_state
+    result = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2
+    assert f"state folder path {long_state} is too long" in result.stderr
+
+
+def test_stale_exit_file_removed(env):
+    env.write_bundle(["sleep", "1000"])
+    with open(os.path.join(env.state, "exit"), "w") as f:
+        f.write('{"exit_code":99,"signal":0,"finished_at":"2026-01-01T00:00:00.000000000Z"}\n')
+    assert env.start_monitor() == "ok\n"
+    assert not os.path.exists(os.path.join(env.state, "exit"))
+
+
 def test_unwritable_log_reports_error(env):
     env.write_bundle(["true"])
     env.log = os.path.join(env.top, "missing", "container.log")
