@@ -349,7 +349,7 @@ unpack_in_thread (GTask *task, gpointer source_object, gpointer task_data,
   if (!sv_layer_store_unpack (pull->self->layers, job->blob_path, job->diff_id, cancellable,
                               &error))
     {
-      g_prefix_error (&error, "cannot unpack layer %s: ", job->digest);
+      g_prefix_error (&error, "layer blob %s: ", job->digest);
       g_task_return_error (task, error);
       return;
     }
