@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sv-engine-error.h"
+#include "sv-runtime-devices.h"
 
 /* Controller names that can appear among the super options of a v1 cgroup mount. */
 static const char *const v1_controllers[] = {
@@ -469,52 +470,22 @@ apply_cpu (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GError **
   return TRUE;
 }
 
-/* The device rules runc adds after the configured ones (runc 1.1, libcontainer/specconv), so that
- * a container can always create and use these nodes. */
-static const char *const default_device_rules[] = {
-  "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:8 rwm",   "c 1:7 rwm", "c 5:0 rwm",
-  "c 1:5 rwm", "c 1:9 rwm", "c 5:1 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm",
-};
-
-/* Applies linux.resources.devices in the v1 devices controller, then allows the nodes of
- * linux.devices and the defaults. */
 static gboolean
 apply_devices (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GPtrArray *devices,
                GError **error)
 {
-  const char *leaf = NULL;
+  const char *v1_folder = NULL, *v2_folder = NULL;
 
   for (guint i = 0; i < layout->len; i++)
-    if (hierarchy_has (g_ptr_array_index (layout, i), "devices"))
-      leaf = g_ptr_array_index (leaves, i);
-  /* NOTE: cgroup2 controls devices with an eBPF program, which servin-runtime does not load
-   * yet, so on a host without the v1 devices controller the rules are not enforced. */
-  if (leaf == NULL || r->device_rules == NULL || r->device_rules->len == 0)
-    return TRUE;
-
-  for (guint i = 0; i < r->device_rules->len; i++)
     {
-      const SvDeviceRule *rule = &g_array_index (r->device_rules, SvDeviceRule, i);
+      SvCgroupHierarchy *h = g_ptr_array_index (layout, i);
 
-      if (!write_file (leaf, rule->allow ? "devices.allow" : "devices.deny", rule->entry, error))
-        return FALSE;
+      if (hierarchy_has (h, "devices"))
+        v1_folder = g_ptr_array_index (leaves, i);
+      else if (h->unified)
+        v2_folder = g_ptr_array_index (leaves, i);
     }
-  for (guint i = 0; devices && i < devices->len; i++)
-    {
-      const SvDevice *device = g_ptr_array_index (devices, i);
-      g_autofree char *entry = NULL;
-
-      if (!S_ISCHR (device->mode) && !S_ISBLK (device->mode))
-        continue;
-      entry = g_strdup_printf ("%c %u:%u rwm", S_ISCHR (device->mode) ? 'c' : 'b',
-                               major (device->rdev), minor (device->rdev));
-      if (!write_file (leaf, "devices.allow", entry, error))
-        return FALSE;
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (default_device_rules); i++)
-    if (!write_file (leaf, "devices.allow", default_device_rules[i], error))
-      return FALSE;
-  return TRUE;
+  return sv_devices_apply (v1_folder, v2_folder, r, devices, error);
 }
 
 /* Creates the container's cgroup in every hierarchy and applies the resource limits. A relative

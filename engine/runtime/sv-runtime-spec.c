@@ -794,7 +794,6 @@ parse_device_rule (JsonObject *entry, SvDeviceRule *rule, GError **error)
   const char *type = "a", *access = "rwm";
   gint64 major = -1, minor = -1;
   gboolean has_major = FALSE, has_minor = FALSE;
-  g_autofree char *major_text = NULL, *minor_text = NULL;
 
   if (!get_bool (entry, where, "allow", &rule->allow, error)
       || !get_string (entry, where, "type", &type, error)
@@ -811,17 +810,15 @@ parse_device_rule (JsonObject *entry, SvDeviceRule *rule, GError **error)
                    type, access);
       return FALSE;
     }
-  if (*type == 'a')
-    {
-      g_strlcpy (rule->entry, "a", sizeof rule->entry);
-      return TRUE;
-    }
-  major_text
-      = has_major && major >= 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, major) : g_strdup ("*");
-  minor_text
-      = has_minor && minor >= 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, minor) : g_strdup ("*");
-  g_snprintf (rule->entry, sizeof rule->entry, "%s %s:%s %s", type, major_text, minor_text,
-              *access ? access : "rwm");
+  rule->type = *type;
+  rule->major = has_major && major >= 0 ? major : -1;
+  rule->minor = has_minor && minor >= 0 ? minor : -1;
+  rule->access = 0;
+  for (const char *p = access; *p; p++)
+    rule->access |= *p == 'r' ? SV_DEVICE_READ : *p == 'w' ? SV_DEVICE_WRITE : SV_DEVICE_MKNOD;
+  /* An empty access string means all access, and the kernel ignores the access of type a. */
+  if (rule->access == 0 || rule->type == 'a')
+    rule->access = SV_DEVICE_ALL;
   return TRUE;
 }
 

@@ -45,11 +45,23 @@ typedef struct
   char *path;
 } SvNamespacePath;
 
-/* One linux.resources.devices rule, as a line for a v1 devices.allow or devices.deny file. */
+/* Access bits of a device rule, with the values of the kernel's BPF_DEVCG_ACC_* bits. */
+enum
+{
+  SV_DEVICE_MKNOD = 1,
+  SV_DEVICE_READ = 2,
+  SV_DEVICE_WRITE = 4,
+  SV_DEVICE_ALL = 7,
+};
+
+/* One device access rule of linux.resources.devices. */
 typedef struct
 {
   gboolean allow;
-  char entry[64]; /* "c 1:3 rwm", "a" */
+  char type;    /* 'a' (all), 'c' or 'b' */
+  gint64 major; /* -1 for any */
+  gint64 minor; /* -1 for any */
+  guint access; /* SV_DEVICE_* bits */
 } SvDeviceRule;
 
 /* linux.resources values that servin-runtime applies. has_* marks the values that are set. */

@@ -765,6 +765,40 @@ def test_spec_matches_runc_spec(tmp_path):
     assert ours_config == runc_config
 
 
+DEVICE_PROBE = """
+import errno, os, sys
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+os.mknod(sys.argv[2], 0o600 | 0o060000, os.makedev(8, 0))
+for path in ("/dev/null", "/dev/full", "/dev/kmsg", sys.argv[2]):
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        print(path, "opened")
+    except OSError as error:
+        print(path, errno.errorcode[error.errno])
+"""
+
+
+def test_cgroup2_device_filter(servin, tmp_path):
+    container_id, _, _ = servin.create(["sleep", "1000"])
+    folder = unified_folder(servin.cgroups_path(container_id))
+    node = str(tmp_path / "disk")
+
+    # The probe joins only the container's cgroup2 cgroup, not its v1 devices cgroup, so only
+    # the device filter program decides what it may open.
+    result = subprocess.run(
+        [sys.executable, "-c", DEVICE_PROBE, os.path.join(folder, "cgroup.procs"), node],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "/dev/null opened",
+        "/dev/full opened",
+        "/dev/kmsg EPERM",
+        f"{node} EPERM",
+    ]
+
+
 def test_duplicate_id_rejected(servin):
     container_id, _, _ = servin.create(["sleep", "1000"])
     bundle = servin.bundle(container_id, ["true"])
