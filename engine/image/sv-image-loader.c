@@ -120,7 +120,7 @@ read_metadata (Loader *l, struct archive *a, const char *name, gint64 size, GErr
   return TRUE;
 }
 
-/* Stores a member as a blob; members named blobs/sha256/HEX must match HEX. */
+/* Stores a member as a blob. A member named blobs/sha256/HEX must match HEX. */
 static gboolean
 read_blob (Loader *l, struct archive *a, const char *name, gint64 size, GError **error)
 {

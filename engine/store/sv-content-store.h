@@ -33,9 +33,8 @@ gboolean sv_content_store_remove_blob (SvContentStore *self, const char *digest,
 
 typedef struct _SvBlobWriter SvBlobWriter;
 
-/* Starts writing a blob to a temporary file. expected_digest may be NULL when the digest
- * is only known at the end (the commit then stores the blob under the digest computed);
- * expected_size is -1 when unknown. */
+/* Starts writing a blob to a temporary file. With expected_digest NULL the commit stores
+ * the blob under the digest it computes. expected_size is -1 when unknown. */
 SvBlobWriter *sv_content_store_begin_blob (SvContentStore *self, const char *expected_digest,
                                            gint64 expected_size, GError **error);
 /* Fails with INVALID_ARGUMENT once more than expected_size bytes are written. */

@@ -30,12 +30,12 @@ GPtrArray *sv_image_store_list (SvImageStore *self);
  * not found: busybox:latest"); CONFLICT when a prefix matches several images. */
 SvImage *sv_image_store_lookup (SvImageStore *self, const char *reference_or_id, GError **error);
 
-/* Records the image whose config blob (config_digest, also its id) is in the content
- * store; every diff_id must already be in the layer store (NOT_FOUND otherwise). The
- * manifest blob, when stored, supplies the layer blob digests that removal cleans up.
- * reference (nullable) is tagged to the image, moved from another image if it pointed
- * elsewhere; a name@digest reference goes to repo-digests. Adding an image that is
- * already there only tags it. Returns the image (a new reference). */
+/* Records the image whose config blob (config_digest, which is also its id) is in the
+ * content store. Every diff_id must already be in the layer store, else NOT_FOUND. The
+ * manifest blob, when stored, gives the layer blob digests that removal cleans up.
+ * reference (nullable) is tagged to the image and moved from another image that had it.
+ * A name@digest reference goes to repo-digests. Adding an image that is already there
+ * only tags it. Returns the image (a new reference). */
 SvImage *sv_image_store_add (SvImageStore *self, const char *manifest_digest,
                              const char *config_digest, const char *reference, GError **error);
 
@@ -43,9 +43,9 @@ SvImage *sv_image_store_add (SvImageStore *self, const char *manifest_digest,
 gboolean sv_image_store_tag (SvImageStore *self, SvImage *image, const char *reference,
                              GError **error);
 
-/* A stored reference removes that tag and deletes the image when no tag is left; an id
- * deletes the image (CONFLICT if it has several tags and !force). Layers and blobs that
- * no other image uses are removed too. */
+/* Removes a stored reference, and the image with its last tag. An id removes the image,
+ * which fails with CONFLICT when it has several tags and force is FALSE. Layers and blobs
+ * that no other image uses are removed too. Callers check that no container uses it. */
 gboolean sv_image_store_remove (SvImageStore *self, const char *reference_or_id, gboolean force,
                                 GError **error);
 

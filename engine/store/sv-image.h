@@ -13,9 +13,9 @@ G_DECLARE_FINAL_TYPE (SvImage, sv_image, SV, IMAGE, GObject)
 
 /* "sha256:HEX" of the image config blob, as docker's image id. */
 const char *sv_image_get_id (SvImage *self);
-/* Full references "docker.io/library/busybox:latest"; the array is replaced, never
- * modified, when the tags change, so take a copy (g_strdupv or g_object_get) when another
- * thread may tag or untag this image. */
+/* Full references "docker.io/library/busybox:latest". A tag change replaces the array
+ * without freeing the old one, but take a copy (sv_image_dup_repo_tags) to see a
+ * consistent list while another thread may tag or untag this image. */
 const char *const *sv_image_get_repo_tags (SvImage *self);
 /* "docker.io/library/busybox@sha256:..."; see sv_image_get_repo_tags about threads. */
 const char *const *sv_image_get_repo_digests (SvImage *self);

@@ -159,7 +159,7 @@ sv_layer_store_unpack (SvLayerStore *self, const char *blob_path, const char *ex
     return FALSE;
 
   /* An overlay root takes its permissions from the top layer, so the default is 0755 as
-   * in any root file system; a "./" entry in the tar may change it. */
+   * in any root file system. A "./" entry in the tar may change it. */
   if (g_chmod (tmp, 0755) != 0
       || !sv_layer_unpack (blob_path, tmp, &diff_id, &size, cancellable, error))
     {

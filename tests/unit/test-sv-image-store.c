@@ -293,7 +293,7 @@ test_remove_by_tag (Fixture *f, gconstpointer data)
   g_auto (TestImage) t = { 0 };
   g_autoptr (SvImage) image = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (SvImage) gone = NULL;
+  g_autoptr (SvImage) removed = NULL;
 
   make_image (f, "tags\n", 1, &t);
   image = add_image (f, &t, "servin/a:1");
@@ -311,8 +311,8 @@ test_remove_by_tag (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (f->removed, ==, 1);
 
-  gone = sv_image_store_lookup (f->images, t.config, &error);
-  g_assert_null (gone);
+  removed = sv_image_store_lookup (f->images, t.config, &error);
+  g_assert_null (removed);
   g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND);
   g_assert_false (sv_layer_store_has_layer (f->layers, t.diff_id));
   g_assert_false (sv_content_store_has_blob (f->content, t.config));
