@@ -57,15 +57,17 @@ format_log_time (void)
   return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-/* Writes an error to stderr and, with --log, to the log file: one line per error, in runc's
- * text format or as {"level","msg","time"} JSON, so a monitor can read back the last one. */
+/* Writes a message of level "error" or "warning" to stderr and, with --log, to the log file:
+ * one line per message, in runc's text format or as {"level","msg","time"} JSON, so that a
+ * monitor can read back the last error. */
 static void
-report_error (const char *message)
+report (const char *level, const char *message)
 {
   g_autofree char *time = NULL;
   g_autofree char *line = NULL;
 
-  fprintf (stderr, "servin-runtime: %s\n", message);
+  fprintf (stderr, "servin-runtime: %s%s%s\n", g_str_equal (level, "error") ? "" : level,
+           g_str_equal (level, "error") ? "" : ": ", message);
   if (log_fd < 0)
     return;
 
@@ -78,7 +80,7 @@ report_error (const char *message)
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "level");
-      json_builder_add_string_value (builder, "error");
+      json_builder_add_string_value (builder, level);
       json_builder_set_member_name (builder, "msg");
       json_builder_add_string_value (builder, message);
       json_builder_set_member_name (builder, "time");
@@ -91,10 +93,23 @@ report_error (const char *message)
   else
     {
       g_autofree char *escaped = g_strescape (message, NULL);
-      line = g_strdup_printf ("time=\"%s\" level=error msg=\"%s\"\n", time, escaped);
+      line = g_strdup_printf ("time=\"%s\" level=%s msg=\"%s\"\n", time, level, escaped);
     }
   if (write (log_fd, line, strlen (line)) < 0)
     fprintf (stderr, "servin-runtime: cannot write to the log file: %s\n", g_strerror (errno));
+}
+
+static void
+report_error (const char *message)
+{
+  report ("error", message);
+}
+
+/* Sends the warnings of g_warning, such as a failed poststart hook, to report. */
+static void
+log_warning (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  report ("warning", message);
 }
 
 static int
@@ -415,6 +430,7 @@ main (int argc, char **argv)
 
   if (!open_log (log_path, log_format))
     return 2;
+  g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, log_warning, NULL);
   if (systemd_cgroup)
     return fail_usage ("--systemd-cgroup is not supported: servin-runtime manages cgroups "
                        "through the cgroup file system only; leave the option out");

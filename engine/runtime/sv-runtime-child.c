@@ -836,6 +836,7 @@ sv_child_run (const SvChildContext *ctx)
   struct sigaction default_action = { .sa_handler = SIG_DFL };
   char executable[SV_PATH_SIZE];
   sigset_t all;
+  char go;
 
   join_cgroups (ctx);
   /* The init process leads a session of its own, which a terminal needs. */
@@ -854,6 +855,9 @@ sv_child_run (const SvChildContext *ctx)
       join_namespaces (ctx);
       if ((spec->clone_flags & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
         child_fail (ctx, errno, "cannot create the cgroup namespace", NULL);
+      /* prestart and createRuntime hooks see the new namespaces before the root changes. */
+      if (ctx->wait_for_hooks && recv (ctx->sync_fd, &go, 1, 0) != 1)
+        _exit (127);
       set_identity (ctx);
       setup_rootfs (ctx);
       setup_terminal (ctx);

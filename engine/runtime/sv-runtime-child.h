@@ -44,13 +44,14 @@ typedef struct
 typedef struct
 {
   const SvRuntimeSpec *spec;
-  int sync_fd;       /* SOCK_SEQPACKET socket to servin-runtime */
-  int state_dir_fd;  /* state folder holding exec.fifo, or -1 to exec without waiting */
-  int log_fd;        /* --log file for errors after start, or -1 */
-  gboolean log_json; /* --log-format json */
-  int preserve_fds;  /* extra descriptors after stderr that the process keeps */
-  int console_fd;    /* connected --console-socket that receives the terminal, or -1 */
-  int exec_pidfd;    /* for exec: pidfd of the container's init, whose namespaces to join, or -1 */
+  int sync_fd;             /* SOCK_SEQPACKET socket to servin-runtime */
+  int state_dir_fd;        /* state folder holding exec.fifo, or -1 to exec without waiting */
+  int log_fd;              /* --log file for errors after start, or -1 */
+  gboolean log_json;       /* --log-format json */
+  int preserve_fds;        /* extra descriptors after stderr that the process keeps */
+  int console_fd;          /* connected --console-socket that receives the terminal, or -1 */
+  gboolean wait_for_hooks; /* wait for a byte on sync_fd while servin-runtime runs hooks */
+  int exec_pidfd; /* for exec: pidfd of the container's init, whose namespaces to join, or -1 */
   int exec_namespaces; /* for exec: CLONE_NEW* types to join through exec_pidfd */
   SvNamespaceFd *namespaces;
   size_t n_namespaces;

@@ -18,6 +18,7 @@
 #include "sv-engine-error.h"
 #include "sv-runtime-cgroup.h"
 #include "sv-runtime-child.h"
+#include "sv-runtime-hooks.h"
 #include "sv-runtime-seccomp.h"
 #include "sv-runtime-spec.h"
 #include "sv-runtime-state.h"
@@ -401,6 +402,109 @@ wait_for_child (SvLaunch *launch, GError **error)
   return FALSE;
 }
 
+static char *
+format_now (void)
+{
+  struct timespec now;
+  g_autoptr (GDateTime) time = NULL;
+  g_autofree char *seconds = NULL;
+
+  clock_gettime (CLOCK_REALTIME, &now);
+  time = g_date_time_new_from_unix_utc (now.tv_sec);
+  seconds = g_date_time_format (time, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%09ldZ", seconds, now.tv_nsec);
+}
+
+static gboolean
+write_pid_file (const char *path, pid_t pid, GError **error)
+{
+  g_autofree char *value = g_strdup_printf ("%d", (int)pid);
+
+  if (path == NULL)
+    return TRUE;
+  if (!g_file_set_contents_full (path, value, -1, G_FILE_SET_CONTENTS_NONE, 0644, error))
+    {
+      g_prefix_error (error, "cannot write the pid file: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static JsonNode *
+array_node (JsonArray *array)
+{
+  return array ? json_node_init_array (json_node_alloc (), array) : NULL;
+}
+
+static SvRuntimeState *
+launch_state (SvLaunch *launch)
+{
+  SvRuntimeState *state = g_new0 (SvRuntimeState, 1);
+
+  state->id = g_strdup (launch->options->id);
+  state->folder = g_strdup (launch->folder);
+  state->pid = launch->pid;
+  state->start_time = sv_process_start_time (launch->pid, NULL);
+  state->bundle = g_strdup (launch->spec->bundle);
+  state->rootfs = g_strdup (launch->spec->rootfs);
+  state->created = format_now ();
+  state->oci_version = g_strdup (launch->spec->oci_version);
+  g_ptr_array_add (launch->cgroup_leaves, NULL);
+  state->cgroup_paths = g_strdupv ((char **)launch->cgroup_leaves->pdata);
+  g_ptr_array_remove_index (launch->cgroup_leaves, launch->cgroup_leaves->len - 1);
+  if (launch->spec->annotations)
+    state->annotations = json_node_init_object (json_node_alloc (), launch->spec->annotations);
+  state->poststart = array_node (launch->spec->hooks_poststart);
+  state->poststop = array_node (launch->spec->hooks_poststop);
+  return state;
+}
+
+static gboolean
+save_state (SvLaunch *launch, GError **error)
+{
+  g_autoptr (SvRuntimeState) state = launch_state (launch);
+
+  return sv_runtime_state_save (state, error)
+         && write_pid_file (launch->options->pid_file, launch->pid, error);
+}
+
+/* Runs hooks of a kind that must not stop the container: a failure is only a warning. */
+static void
+run_hooks_warning (SvRuntimeState *state, JsonNode *hooks, const char *name, const char *status)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *json = NULL;
+
+  if (hooks == NULL || !JSON_NODE_HOLDS_ARRAY (hooks))
+    return;
+  json = sv_runtime_state_to_hook_json (state, status);
+  if (!sv_hooks_run (json_node_get_array (hooks), name, json, &error))
+    g_warning ("container %s: %s", state->id, error->message);
+}
+
+/* Runs the prestart and createRuntime hooks while the container process waits in its new
+ * namespaces, then lets it go on. */
+static gboolean
+run_creation_hooks (SvLaunch *launch, GError **error)
+{
+  g_autoptr (SvRuntimeState) state = launch_state (launch);
+  g_autofree char *json = sv_runtime_state_to_hook_json (state, "creating");
+  char go = 0;
+
+  if (!sv_hooks_run (launch->spec->hooks_prestart, "prestart", json, error)
+      || !sv_hooks_run (launch->spec->hooks_create_runtime, "createRuntime", json, error))
+    return FALSE;
+  if (send (launch->sync_fd, &go, 1, MSG_NOSIGNAL) != 1)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot resume the container process after its hooks: %s",
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Clones the container process, fork-like: it gets a copy of this memory and continues on a
  * copy of this stack. clone3 puts it straight into its cgroup2 cgroup, which avoids the slow
  * global lock that moving a process there later takes. A new cgroup namespace is created by
@@ -459,6 +563,7 @@ sv_launch_spawn (SvLaunch *launch, gboolean wait_for_start, GError **error)
   ctx.preserve_fds = launch->options->preserve_fds;
   ctx.console_fd = launch->console_fd;
   ctx.exec_pidfd = -1;
+  ctx.wait_for_hooks = launch->spec->hooks_prestart || launch->spec->hooks_create_runtime;
   ctx.namespaces = (SvNamespaceFd *)launch->namespace_fds->data;
   ctx.n_namespaces = launch->namespace_fds->len;
   ctx.cgroup_mounts = (SvCgroupMount *)launch->cgroup_mounts->data;
@@ -484,59 +589,10 @@ sv_launch_spawn (SvLaunch *launch, gboolean wait_for_start, GError **error)
                    "cannot clone the container process: %s", g_strerror (saved_errno));
       return FALSE;
     }
+  if (ctx.wait_for_hooks && !run_creation_hooks (launch, error))
+    return FALSE;
 
   return wait_for_child (launch, error);
-}
-
-static char *
-format_now (void)
-{
-  struct timespec now;
-  g_autoptr (GDateTime) time = NULL;
-  g_autofree char *seconds = NULL;
-
-  clock_gettime (CLOCK_REALTIME, &now);
-  time = g_date_time_new_from_unix_utc (now.tv_sec);
-  seconds = g_date_time_format (time, "%Y-%m-%dT%H:%M:%S");
-  return g_strdup_printf ("%s.%09ldZ", seconds, now.tv_nsec);
-}
-
-static gboolean
-write_pid_file (const char *path, pid_t pid, GError **error)
-{
-  g_autofree char *value = g_strdup_printf ("%d", (int)pid);
-
-  if (path == NULL)
-    return TRUE;
-  if (!g_file_set_contents_full (path, value, -1, G_FILE_SET_CONTENTS_NONE, 0644, error))
-    {
-      g_prefix_error (error, "cannot write the pid file: ");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-save_state (SvLaunch *launch, GError **error)
-{
-  g_autoptr (SvRuntimeState) state = g_new0 (SvRuntimeState, 1);
-
-  state->id = g_strdup (launch->options->id);
-  state->folder = g_strdup (launch->folder);
-  state->pid = launch->pid;
-  state->start_time = sv_process_start_time (launch->pid, NULL);
-  state->bundle = g_strdup (launch->spec->bundle);
-  state->rootfs = g_strdup (launch->spec->rootfs);
-  state->created = format_now ();
-  state->oci_version = g_strdup (launch->spec->oci_version);
-  g_ptr_array_add (launch->cgroup_leaves, NULL);
-  state->cgroup_paths = g_strdupv ((char **)launch->cgroup_leaves->pdata);
-  g_ptr_array_remove_index (launch->cgroup_leaves, launch->cgroup_leaves->len - 1);
-  if (launch->spec->annotations)
-    state->annotations = json_node_init_object (json_node_alloc (), launch->spec->annotations);
-
-  return sv_runtime_state_save (state, error)
-         && write_pid_file (launch->options->pid_file, launch->pid, error);
 }
 
 gboolean
@@ -582,6 +638,7 @@ gboolean
 sv_container_run (const SvCreateOptions *options, gboolean detach, int *exit_status, GError **error)
 {
   g_autoptr (SvLaunch) launch = sv_launch_prepare (options, error);
+  g_autoptr (SvRuntimeState) state = NULL;
   SvChildMessage message = { 0 };
   ssize_t n;
 
@@ -609,6 +666,8 @@ sv_container_run (const SvCreateOptions *options, gboolean detach, int *exit_sta
       return FALSE;
     }
 
+  state = launch_state (launch);
+  run_hooks_warning (state, state->poststart, "poststart", "running");
   if (detach)
     {
       sv_launch_commit (launch);
@@ -617,6 +676,7 @@ sv_container_run (const SvCreateOptions *options, gboolean detach, int *exit_sta
     }
   *exit_status = wait_exit_status (launch->pid);
   launch->reaped = TRUE;
+  run_hooks_warning (state, state->poststop, "poststop", "stopped");
   return TRUE;
 }
 
@@ -706,6 +766,7 @@ sv_container_start (const char *root, const char *id, GError **error)
       return FALSE;
     }
   unlink (fifo_path);
+  run_hooks_warning (state, state->poststart, "poststart", "running");
   return TRUE;
 }
 
@@ -794,6 +855,7 @@ sv_container_delete (const char *root, const char *id, gboolean force, GError **
   if (!sv_cgroup_remove ((const char *const *)state->cgroup_paths, error))
     return FALSE;
   remove_state_folder (state->folder);
+  run_hooks_warning (state, state->poststop, "poststop", "stopped");
   return TRUE;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 
 #include "sv-engine-error.h"
+#include "sv-runtime-hooks.h"
 
 /* Capability names in the order of their numbers in <linux/capability.h>. */
 static const char *const capability_names[] = {
@@ -991,6 +992,38 @@ sv_runtime_spec_load_process (SvRuntimeSpec *spec, const char *path, GError **er
   return TRUE;
 }
 
+static gboolean
+parse_hooks (SvRuntimeSpec *spec, JsonObject *root, GError **error)
+{
+  JsonObject *hooks;
+  JsonArray *create_container, *start_container;
+
+  if (!get_object (root, "", "hooks", &hooks, error)
+      || !get_array (hooks, "hooks", "prestart", &spec->hooks_prestart, error)
+      || !get_array (hooks, "hooks", "createRuntime", &spec->hooks_create_runtime, error)
+      || !get_array (hooks, "hooks", "createContainer", &create_container, error)
+      || !get_array (hooks, "hooks", "startContainer", &start_container, error)
+      || !get_array (hooks, "hooks", "poststart", &spec->hooks_poststart, error)
+      || !get_array (hooks, "hooks", "poststop", &spec->hooks_poststop, error)
+      || !sv_hooks_validate (spec->hooks_prestart, "prestart", error)
+      || !sv_hooks_validate (spec->hooks_create_runtime, "createRuntime", error)
+      || !sv_hooks_validate (spec->hooks_poststart, "poststart", error)
+      || !sv_hooks_validate (spec->hooks_poststop, "poststop", error))
+    return FALSE;
+
+  /* NOTE: these two kinds run inside the container's namespaces, which servin-runtime cannot
+   * do yet, so configurations that use them are rejected rather than run without them. */
+  if ((create_container && json_array_get_length (create_container) > 0)
+      || (start_container && json_array_get_length (start_container) > 0))
+    {
+      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
+                           "hooks.createContainer and hooks.startContainer are not supported by "
+                           "servin-runtime yet; use createRuntime or prestart hooks, or runc");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 SvRuntimeSpec *
 sv_runtime_spec_load (const char *bundle, GError **error)
 {
@@ -1032,7 +1065,8 @@ sv_runtime_spec_load (const char *bundle, GError **error)
       || !get_string (root, "", "domainname", &domainname, error)
       || !get_object (root, "", "annotations", &spec->annotations, error)
       || !parse_root (spec, root, error) || !parse_process (spec, root, error)
-      || !parse_mounts (spec, root, error) || !parse_linux (spec, root, error))
+      || !parse_mounts (spec, root, error) || !parse_linux (spec, root, error)
+      || !parse_hooks (spec, root, error))
     return NULL;
 
   spec->oci_version = g_strdup (version ? version : "1.0.2");

@@ -121,6 +121,10 @@ typedef struct
   SvResources resources;
 
   JsonObject *seccomp; /* linux.seccomp or NULL */
+  JsonArray *hooks_prestart;
+  JsonArray *hooks_create_runtime;
+  JsonArray *hooks_poststart;
+  JsonArray *hooks_poststop;
   JsonObject *annotations;
 
   JsonParser *parser; /* keeps the JSON objects above alive */

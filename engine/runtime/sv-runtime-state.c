@@ -18,6 +18,8 @@ sv_runtime_state_free (SvRuntimeState *state)
   g_free (state->oci_version);
   g_strfreev (state->cgroup_paths);
   g_clear_pointer (&state->annotations, json_node_unref);
+  g_clear_pointer (&state->poststart, json_node_unref);
+  g_clear_pointer (&state->poststop, json_node_unref);
   g_free (state);
 }
 
@@ -80,11 +82,13 @@ sv_runtime_state_status (SvRuntimeState *state)
   return "running";
 }
 
+/* Builds the state object: for the state command and hooks with a status, or for state.json
+ * without a status but with the fields servin-runtime keeps for itself. */
 static JsonNode *
-build_json (SvRuntimeState *state, gboolean for_state_command)
+build_json (SvRuntimeState *state, const char *status)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  const char *status = for_state_command ? sv_runtime_state_status (state) : NULL;
+  gboolean for_state_command = status != NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "ociVersion");
@@ -120,6 +124,19 @@ build_json (SvRuntimeState *state, gboolean for_state_command)
       for (guint i = 0; state->cgroup_paths && state->cgroup_paths[i]; i++)
         json_builder_add_string_value (builder, state->cgroup_paths[i]);
       json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "hooks");
+      json_builder_begin_object (builder);
+      if (state->poststart)
+        {
+          json_builder_set_member_name (builder, "poststart");
+          json_builder_add_value (builder, json_node_copy (state->poststart));
+        }
+      if (state->poststop)
+        {
+          json_builder_set_member_name (builder, "poststop");
+          json_builder_add_value (builder, json_node_copy (state->poststop));
+        }
+      json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
@@ -129,7 +146,7 @@ build_json (SvRuntimeState *state, gboolean for_state_command)
 char *
 sv_runtime_state_to_json (SvRuntimeState *state)
 {
-  g_autoptr (JsonNode) node = build_json (state, TRUE);
+  g_autoptr (JsonNode) node = build_json (state, sv_runtime_state_status (state));
   g_autoptr (JsonGenerator) generator = json_generator_new ();
 
   json_generator_set_root (generator, node);
@@ -138,10 +155,18 @@ sv_runtime_state_to_json (SvRuntimeState *state)
   return json_generator_to_data (generator, NULL);
 }
 
+/* The state that hooks read on their stdin, with the status of the moment they run at. */
+char *
+sv_runtime_state_to_hook_json (SvRuntimeState *state, const char *status)
+{
+  g_autoptr (JsonNode) node = build_json (state, status);
+  return json_to_string (node, FALSE);
+}
+
 gboolean
 sv_runtime_state_save (SvRuntimeState *state, GError **error)
 {
-  g_autoptr (JsonNode) node = build_json (state, FALSE);
+  g_autoptr (JsonNode) node = build_json (state, NULL);
   g_autofree char *data = json_to_string (node, FALSE);
   g_autofree char *path = g_build_filename (state->folder, "state.json", NULL);
   g_autofree char *temporary = g_build_filename (state->folder, "state.json.new", NULL);
@@ -210,6 +235,16 @@ sv_runtime_state_load (const char *root, const char *id, GError **error)
   if (json_object_has_member (object, "annotations"))
     state->annotations = json_node_copy (json_object_get_member (object, "annotations"));
 
+  if (json_object_has_member (object, "hooks")
+      && JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "hooks")))
+    {
+      JsonObject *hooks = json_object_get_object_member (object, "hooks");
+
+      if (json_object_has_member (hooks, "poststart"))
+        state->poststart = json_node_copy (json_object_get_member (hooks, "poststart"));
+      if (json_object_has_member (hooks, "poststop"))
+        state->poststop = json_node_copy (json_object_get_member (hooks, "poststop"));
+    }
   paths = json_object_has_member (object, "cgroupPaths")
               ? json_object_get_array_member (object, "cgroupPaths")
               : NULL;

@@ -20,6 +20,8 @@ typedef struct
   char *oci_version;
   char **cgroup_paths;   /* leaf cgroup folders that delete removes */
   JsonNode *annotations; /* object or NULL */
+  JsonNode *poststart;   /* hooks.poststart array for start, or NULL */
+  JsonNode *poststop;    /* hooks.poststop array for delete, or NULL */
 } SvRuntimeState;
 
 SvRuntimeState *sv_runtime_state_load (const char *root, const char *id, GError **error);
@@ -29,6 +31,7 @@ void sv_runtime_state_free (SvRuntimeState *state);
 gboolean sv_runtime_state_is_alive (SvRuntimeState *state);
 const char *sv_runtime_state_status (SvRuntimeState *state);
 char *sv_runtime_state_to_json (SvRuntimeState *state);
+char *sv_runtime_state_to_hook_json (SvRuntimeState *state, const char *status);
 
 guint64 sv_process_start_time (pid_t pid, char *run_state);
 gboolean sv_runtime_id_is_valid (const char *id);

@@ -621,6 +621,86 @@ def test_exec_in_stopped_container_fails(runtime):
     assert result.stderr
 
 
+def recording_hooks(folder, kinds):
+    """Return a hooks object whose hooks save their stdin to folder/KIND.json."""
+    return {
+        kind: [{"path": "/bin/sh", "args": ["sh", "-c", f"cat > {folder}/{kind}.json"]}]
+        for kind in kinds
+    }
+
+
+def test_hooks_run_with_state(runtime, tmp_path):
+    kinds = ["prestart", "createRuntime", "poststart", "poststop"]
+
+    def add_hooks(config):
+        config["hooks"] = recording_hooks(tmp_path, kinds)
+
+    container_id, pid, _ = runtime.create(["sleep", "1000"], config_changes=add_hooks)
+    for kind in ("prestart", "createRuntime"):
+        state = json.loads((tmp_path / f"{kind}.json").read_text())
+        assert state["id"] == container_id
+        assert state["pid"] == pid
+    # runc 1.1 runs poststart hooks during create already, against the runtime spec
+    # (opencontainers/runc issue 4347), while servin-runtime runs them in start.
+    if runtime.name == "servin-runtime":
+        assert not (tmp_path / "poststart.json").exists()
+
+    assert runtime.command("start", container_id).returncode == 0
+    poststart = json.loads((tmp_path / "poststart.json").read_text())
+    assert poststart["id"] == container_id
+    if runtime.name == "servin-runtime":
+        assert poststart["status"] == "running"
+
+    assert runtime.command("kill", container_id, "KILL").returncode == 0
+    reap(pid)
+    assert not (tmp_path / "poststop.json").exists()
+    assert runtime.command("delete", container_id).returncode == 0
+    assert json.loads((tmp_path / "poststop.json").read_text())["id"] == container_id
+
+
+def test_failing_create_runtime_hook_fails_create(runtime, tmp_path):
+    def add_hook(config):
+        config["hooks"] = {"createRuntime": [
+            {"path": "/bin/sh", "args": ["sh", "-c", "cat >/dev/null; echo boom >&2; exit 3"]}
+        ]}
+
+    container_id = runtime.new_id()
+    bundle = runtime.bundle(container_id, ["sleep", "1000"], config_changes=add_hook)
+    result = runtime.command("create", "--bundle", bundle, container_id)
+    assert result.returncode != 0
+    assert "boom" in result.stderr
+    assert runtime.command("state", container_id).returncode != 0
+    assert not os.path.exists(memory_folder(runtime.cgroups_path(container_id)))
+
+
+def test_failing_poststart_hook_is_warning(servin, tmp_path):
+    def add_hook(config):
+        config["hooks"] = {"poststart": [
+            {"path": "/bin/sh", "args": ["sh", "-c", "echo late >&2; exit 4"]}
+        ]}
+
+    container_id, pid, _ = servin.create(["sleep", "1000"], config_changes=add_hook)
+    log = os.path.join(servin.workdir, "start.log")
+    result = subprocess.run(
+        [SERVIN_RUNTIME, "--root", servin.root, "--log", log, "--log-format", "json", "start",
+         container_id], capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0
+    warning = json.loads(open(log).read().splitlines()[-1])
+    assert warning["level"] == "warning"
+    assert "poststart hook 0 (/bin/sh) failed with exit status 4: late" in warning["msg"]
+    assert servin.state(container_id)["status"] == "running"
+
+
+def test_container_namespace_hooks_rejected(servin, tmp_path):
+    def add_hook(config):
+        config["hooks"] = recording_hooks(tmp_path, ["createContainer"])
+
+    result = servin.run(["true"], config_changes=add_hook)
+    assert result.returncode != 0
+    assert "hooks.createContainer and hooks.startContainer are not supported" in result.stderr
+
+
 CASES = {
     "missing config": None,
     "invalid json": "{ this is not json",
