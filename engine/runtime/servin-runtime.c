@@ -57,17 +57,20 @@ format_log_time (void)
   return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-/* Writes a message of level "error" or "warning" to stderr and, with --log, to the log file:
- * one line per message, in runc's text format or as {"level","msg","time"} JSON, so that a
- * monitor can read back the last error. */
+/* Writes a message of level "error" or "warning" to the --log file, one line per message in
+ * runc's text format or as {"level","msg","time"} JSON, so that a monitor can read back the last
+ * error. Errors also go to stderr, and warnings too when there is no log file. */
 static void
 report (const char *level, const char *message)
 {
   g_autofree char *time = NULL;
   g_autofree char *line = NULL;
 
-  fprintf (stderr, "servin-runtime: %s%s%s\n", g_str_equal (level, "error") ? "" : level,
-           g_str_equal (level, "error") ? "" : ": ", message);
+  /* The container inherits stderr from create, so warnings stay out of it when there is a log. */
+  if (g_str_equal (level, "error"))
+    fprintf (stderr, "servin-runtime: %s\n", message);
+  else if (log_fd < 0)
+    fprintf (stderr, "servin-runtime: %s: %s\n", level, message);
   if (log_fd < 0)
     return;
 

@@ -327,6 +327,15 @@ mount_cgroups (const SvChildContext *ctx, int rootfd, const SvMount *m)
                               MS_BIND | MS_REC, NULL)))
         child_fail (ctx, errno, "cannot mount cgroup2 on ", m->destination, NULL);
       close (fd);
+      if (new_ns)
+        return;
+
+      /* A bind mount takes its options from a second, remounting call. */
+      fd = open_in_root (rootfd, m->destination, O_PATH);
+      if (fd < 0
+          || remount_keeping_locked_flags (fd_path (proc, fd), MS_BIND | MS_REMOUNT | m->flags) < 0)
+        child_fail (ctx, errno, "cannot remount the cgroup on ", m->destination, NULL);
+      close (fd);
       return;
     }
 
@@ -636,6 +645,9 @@ setup_terminal (const SvChildContext *ctx)
     child_fail (ctx, errno, "cannot open the pseudo-terminal peer", NULL);
   if (size.ws_row && size.ws_col && ioctl (peer, TIOCSWINSZ, &size) < 0)
     child_fail (ctx, errno, "cannot set the terminal size from process.consoleSize", NULL);
+  /* The process's user owns its terminal, so that it can open /dev/tty again. */
+  if (fchown (peer, ctx->spec->uid, ctx->spec->gid) < 0)
+    child_fail (ctx, errno, "cannot give the terminal to the process's user", NULL);
 
   concat (name, sizeof name, "/dev/pts/", format_int (number, index), NULL);
   if (ctx->exec_pidfd < 0)
