@@ -247,6 +247,16 @@ def test_run_cwd(runtime):
     assert result.stdout.strip() == "/tmp"
 
 
+def test_run_missing_cwd_is_created(runtime):
+    def writable_root(config):
+        config["root"]["readonly"] = False
+        config["mounts"].append({"destination": "/work", "type": "tmpfs", "source": "tmpfs"})
+
+    result = runtime.run(["pwd"], config_changes=writable_root, cwd="/work/new/folder")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "/work/new/folder"
+
+
 def test_run_user_and_groups(runtime):
     result = runtime.run(
         ["sh", "-c", "id -u; id -g; id -G"],
@@ -495,6 +505,21 @@ def test_cgroup_beneath_own_cgroup(runtime):
         assert os.path.isdir(unified_folder(relative))
         with open(os.path.join(unified_folder(relative), "cgroup.procs")) as f:
             assert f.read().split() == [str(pid)]
+
+
+def test_cgroup_namespace_shows_own_cgroup(runtime):
+    def add_cgroup_namespace(config):
+        config["linux"]["namespaces"].append({"type": "cgroup"})
+        config["linux"]["resources"]["pids"] = {"limit": 77}
+
+    script = "cat /proc/self/cgroup; cat /sys/fs/cgroup/pids/pids.max"
+    result = runtime.run(["sh", "-c", script], config_changes=add_cgroup_namespace)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    paths = {line.split(":", 2)[1]: line.split(":", 2)[2] for line in lines[:-1]}
+    assert paths["memory"] == "/"
+    assert paths["pids"] == "/"
+    assert lines[-1] == "77"
 
 
 def test_memory_pids_and_cpu_limits_written(runtime):
