@@ -27,8 +27,8 @@ sv_cgroup_hierarchy_free (SvCgroupHierarchy *hierarchy)
 }
 
 /* Undoes the octal escapes (\040 for a space) that mountinfo uses in paths. */
-static char *
-unescape_mountinfo (const char *field)
+char *
+sv_mountinfo_unescape (const char *field)
 {
   GString *out = g_string_new (NULL);
 
@@ -147,8 +147,8 @@ sv_cgroup_detect_layout (GError **error)
 
       h = g_new0 (SvCgroupHierarchy, 1);
       h->unified = unified;
-      h->mount_root = unescape_mountinfo (fields[3]);
-      h->mount_point = unescape_mountinfo (fields[4]);
+      h->mount_root = sv_mountinfo_unescape (fields[3]);
+      h->mount_point = sv_mountinfo_unescape (fields[4]);
       if (!unified)
         {
           h->options = controllers_from_options (dash + 3 < n ? fields[dash + 3] : "");

@@ -19,6 +19,7 @@ typedef struct
 } SvCgroupHierarchy;
 
 GPtrArray *sv_cgroup_detect_layout (GError **error);
+char *sv_mountinfo_unescape (const char *field);
 
 GPtrArray *sv_cgroup_create (GPtrArray *layout, const char *cgroups_path,
                              const SvResources *resources, GPtrArray *devices, GError **error);

@@ -521,11 +521,13 @@ setup_rootfs (const SvChildContext *ctx)
 
   if (mount (NULL, "/", NULL, propagation, NULL) < 0)
     child_fail (ctx, errno, "cannot set the propagation of the mount namespace", NULL);
+  /* pivot_root rejects a new root whose mount or parent mount is shared. Making the mount that
+   * holds the rootfs private, as runc does, keeps the bind mount below from being shared. */
+  if ((propagation & MS_SHARED) && ctx->rootfs_mount
+      && mount (NULL, ctx->rootfs_mount, NULL, MS_PRIVATE, NULL) < 0)
+    child_fail (ctx, errno, "cannot make the mount ", ctx->rootfs_mount, " private", NULL);
   if (mount (spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     child_fail (ctx, errno, "cannot bind mount the root filesystem ", spec->rootfs, NULL);
-  /* pivot_root rejects a new root whose mount is shared. */
-  if ((propagation & MS_SHARED) && mount (NULL, spec->rootfs, NULL, MS_PRIVATE, NULL) < 0)
-    child_fail (ctx, errno, "cannot make the root filesystem mount private", NULL);
 
   rootfd = open (spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)

@@ -59,8 +59,9 @@ typedef struct
                                the process there */
   SvCgroupMount *cgroup_mounts;
   size_t n_cgroup_mounts;
-  char **sysctl_paths;         /* /proc/sys/... for each key in spec->sysctl_keys */
-  const char *path_env;        /* PATH of the container environment, to find args[0] */
+  char **sysctl_paths;      /* /proc/sys/... for each key in spec->sysctl_keys */
+  const char *path_env;     /* PATH of the container environment, to find args[0] */
+  const char *rootfs_mount; /* mount holding the rootfs, made private when it must not be shared */
   const void *seccomp_program; /* struct sock_filter array, or NULL */
   size_t seccomp_length;       /* bytes */
   unsigned int seccomp_flags;

@@ -7,6 +7,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -45,6 +46,7 @@ typedef struct
   int state_dir_fd;
   int sync_fd;
   int console_fd;
+  char *rootfs_mount;
   pid_t pid;
   gboolean reaped;
 } SvLaunch;
@@ -94,6 +96,7 @@ sv_launch_free (SvLaunch *launch)
     remove_state_folder (launch->folder);
   g_clear_pointer (&launch->spec, sv_runtime_spec_free);
   g_free (launch->folder);
+  g_free (launch->rootfs_mount);
   g_clear_pointer (&launch->layout, g_ptr_array_unref);
   g_clear_pointer (&launch->cgroup_leaves, g_ptr_array_unref);
   g_clear_pointer (&launch->namespace_fds, g_array_unref);
@@ -331,6 +334,39 @@ connect_console (gboolean terminal, const char *path, int *console_fd, GError **
   return TRUE;
 }
 
+/* Returns the mount point of the mount that holds path: the longest mount point that is path or
+ * one of its parents. */
+static char *
+find_mount_point (const char *path)
+{
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+  char *best = NULL;
+
+  if (!g_file_get_contents ("/proc/self/mountinfo", &contents, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[i], " ", 6);
+      g_autofree char *point = NULL;
+      size_t len;
+
+      if (g_strv_length (fields) < 5)
+        continue;
+      point = sv_mountinfo_unescape (fields[4]);
+      len = strlen (point);
+      if ((g_str_equal (point, "/")
+           || (g_str_has_prefix (path, point) && (path[len] == '/' || path[len] == '\0')))
+          && (best == NULL || strlen (best) <= len))
+        {
+          g_free (best);
+          best = g_steal_pointer (&point);
+        }
+    }
+  return best;
+}
+
 static SvLaunch *
 sv_launch_prepare (const SvCreateOptions *options, GError **error)
 {
@@ -356,6 +392,8 @@ sv_launch_prepare (const SvCreateOptions *options, GError **error)
     }
   g_ptr_array_add (launch->sysctl_paths, NULL);
 
+  if (launch->spec->rootfs_propagation & MS_SHARED)
+    launch->rootfs_mount = find_mount_point (launch->spec->rootfs);
   if (launch->spec->seccomp)
     {
       launch->seccomp = sv_seccomp_compile (launch->spec->seccomp, &launch->seccomp_flags, error);
@@ -570,6 +608,7 @@ sv_launch_spawn (SvLaunch *launch, gboolean wait_for_start, GError **error)
   ctx.n_cgroup_mounts = launch->cgroup_mounts->len;
   ctx.sysctl_paths = (char **)launch->sysctl_paths->pdata;
   ctx.path_env = find_path_env (launch->spec);
+  ctx.rootfs_mount = launch->rootfs_mount;
   ctx.last_cap = MIN (read_last_cap (), 63);
   if (launch->seccomp)
     ctx.seccomp_program = g_bytes_get_data (launch->seccomp, &ctx.seccomp_length);

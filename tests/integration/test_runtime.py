@@ -257,6 +257,15 @@ def test_run_missing_cwd_is_created(runtime):
     assert result.stdout.strip() == "/work/new/folder"
 
 
+def test_run_rshared_rootfs_propagation(runtime):
+    def set_rshared(config):
+        config["linux"]["rootfsPropagation"] = "rshared"
+
+    result = runtime.run(["sh", "-c", "grep ' / / ' /proc/self/mountinfo"], config_changes=set_rshared)
+    assert result.returncode == 0, result.stderr
+    assert "shared:" not in result.stdout
+
+
 def test_run_user_and_groups(runtime):
     result = runtime.run(
         ["sh", "-c", "id -u; id -g; id -G"],
