@@ -261,8 +261,9 @@ def test_run_rshared_rootfs_propagation(runtime):
     def set_rshared(config):
         config["linux"]["rootfsPropagation"] = "rshared"
 
-    result = runtime.run(["sh", "-c", "grep ' / / ' /proc/self/mountinfo"], config_changes=set_rshared)
+    result = runtime.run(["awk", "$5 == \"/\"", "/proc/self/mountinfo"], config_changes=set_rshared)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[4] == "/"
     assert "shared:" not in result.stdout
 
 
