@@ -309,7 +309,7 @@ remount_keeping_locked_flags (const char *target, unsigned long flags)
   return mount (NULL, target, NULL, flags, NULL);
 }
 
-/* Mounts a cgroup mount: the cgroup2 root, or a tmpfs holding one folder per v1 hierarchy. */
+/* Mounts a cgroup mount: the cgroup2 root, or a tmpfs with one folder per v1 hierarchy. */
 static void
 mount_cgroups (const SvChildContext *ctx, int rootfd, const SvMount *m)
 {
@@ -522,7 +522,7 @@ setup_rootfs (const SvChildContext *ctx)
   if (mount (NULL, "/", NULL, propagation, NULL) < 0)
     child_fail (ctx, errno, "cannot set the propagation of the mount namespace", NULL);
   /* pivot_root rejects a new root whose mount or parent mount is shared. Making the mount that
-   * holds the rootfs private, as runc does, keeps the bind mount below from being shared. */
+   * contains the rootfs private, as runc does, keeps the bind mount below from being shared. */
   if ((propagation & MS_SHARED) && ctx->rootfs_mount
       && mount (NULL, ctx->rootfs_mount, NULL, MS_PRIVATE, NULL) < 0)
     child_fail (ctx, errno, "cannot make the mount ", ctx->rootfs_mount, " private", NULL);

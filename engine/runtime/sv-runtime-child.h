@@ -45,7 +45,7 @@ typedef struct
 {
   const SvRuntimeSpec *spec;
   int sync_fd;             /* SOCK_SEQPACKET socket to servin-runtime */
-  int state_dir_fd;        /* state folder holding exec.fifo, or -1 to exec without waiting */
+  int state_dir_fd;        /* state folder with exec.fifo, or -1 to exec without waiting */
   int log_fd;              /* --log file for errors after start, or -1 */
   gboolean log_json;       /* --log-format json */
   int preserve_fds;        /* extra descriptors after stderr that the process keeps */
@@ -59,9 +59,10 @@ typedef struct
                                the process there */
   SvCgroupMount *cgroup_mounts;
   size_t n_cgroup_mounts;
-  char **sysctl_paths;      /* /proc/sys/... for each key in spec->sysctl_keys */
-  const char *path_env;     /* PATH of the container environment, to find args[0] */
-  const char *rootfs_mount; /* mount holding the rootfs, made private when it must not be shared */
+  char **sysctl_paths;  /* /proc/sys/... for each key in spec->sysctl_keys */
+  const char *path_env; /* PATH of the container environment, to find args[0] */
+  const char
+      *rootfs_mount; /* mount containing the rootfs, made private when it must not be shared */
   const void *seccomp_program; /* struct sock_filter array, or NULL */
   size_t seccomp_length;       /* bytes */
   unsigned int seccomp_flags;

@@ -334,8 +334,8 @@ connect_console (gboolean terminal, const char *path, int *console_fd, GError **
   return TRUE;
 }
 
-/* Returns the mount point of the mount that holds path: the longest mount point that is path or
- * one of its parents. */
+/* Returns the mount point of the mount that contains path, which is the longest mount point
+ * that is path or one of its parents. */
 static char *
 find_mount_point (const char *path)
 {
@@ -693,7 +693,7 @@ sv_container_run (const SvCreateOptions *options, gboolean detach, int *exit_sta
   if (!save_state (launch, error))
     return FALSE;
 
-  /* The socket closes on exec; a message before that is an error from the last steps. */
+  /* The socket closes on exec, so a message before that is an error from the last steps. */
   do
     n = recv (launch->sync_fd, &message, sizeof message, 0);
   while (n < 0 && errno == EINTR);
@@ -888,7 +888,7 @@ sv_container_delete (const char *root, const char *id, gboolean force, GError **
                    "cannot delete container %s: it is running; stop it first or use --force", id);
       return FALSE;
     }
-  /* Without a pid namespace, processes can outlive the init process; they go too. */
+  /* Without a pid namespace, processes can outlive the init process, so they are killed too. */
   if (!kill_and_wait (state, error))
     return FALSE;
   if (!sv_cgroup_remove ((const char *const *)state->cgroup_paths, error))
