@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -450,12 +451,11 @@ static const char *
 layer_media_type (Loader *l, const char *digest)
 {
   g_autofree char *path = sv_content_store_get_blob_path (l->content, digest);
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, NULL);
+  g_auto (SvFd) fd = open (path, O_RDONLY | O_CLOEXEC);
   guint8 magic[4] = { 0 };
 
-  if (in != NULL)
-    g_input_stream_read_all (G_INPUT_STREAM (in), magic, sizeof magic, NULL, NULL, NULL);
+  if (fd < 0 || read (fd, magic, sizeof magic) != sizeof magic)
+    return SV_MEDIA_TYPE_OCI_LAYER;
   if (magic[0] == 0x1f && magic[1] == 0x8b)
     return SV_MEDIA_TYPE_OCI_LAYER_GZIP;
   if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)

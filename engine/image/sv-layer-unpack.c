@@ -18,6 +18,9 @@
 
 /* Size of the compressed reads from the blob file. */
 #define BLOB_READ_BLOCK (1024 * 1024)
+/* Uncompressed chunks passed from the decompressing thread to the tar parser. */
+#define CHUNK_SIZE (1024 * 1024)
+#define CHUNK_COUNT 4
 
 #define WHITEOUT_PREFIX ".wh."
 #define OPAQUE_MARKER ".wh..wh..opq"
@@ -30,10 +33,29 @@ typedef struct
 
 typedef struct
 {
-  struct archive *outer; /* decompresses the blob ("raw" format) */
+  guint8 *data;
+  gssize len; /* 0 at the end of the stream, -1 on a decompression error */
+} Chunk;
+
+typedef struct
+{
+  struct archive *outer; /* decompresses the blob ("raw" format) in the thread */
   struct archive *inner; /* parses the tar stream read from outer */
   SvSha256 *sha;
-  gboolean outer_eof;
+  gboolean hash_in_parser; /* else the decompressing thread hashes */
+
+  /* The decompressing thread takes chunks from free_chunks, fills and hashes them, and
+   * passes them through full_chunks; the parser returns each one when it asks for the
+   * next. The last chunk it passes has len <= 0. */
+  GThread *decompressor;
+  GAsyncQueue *free_chunks;
+  GAsyncQueue *full_chunks;
+  Chunk chunks[CHUNK_COUNT];
+  Chunk *current;
+  gboolean stream_done;
+  gint stop;
+  char *outer_error;
+
   int root_fd;
   char *cached_parent;
   int cached_parent_fd;
@@ -49,9 +71,17 @@ dir_times_clear (DirTimes *dt)
   g_free (dt->path);
 }
 
+static void stop_decompressor (Unpack *u);
+
 static void
 unpack_clear (Unpack *u)
 {
+  stop_decompressor (u);
+  for (guint i = 0; i < CHUNK_COUNT; i++)
+    g_free (u->chunks[i].data);
+  g_clear_pointer (&u->free_chunks, g_async_queue_unref);
+  g_clear_pointer (&u->full_chunks, g_async_queue_unref);
+  g_free (u->outer_error);
   if (u->inner)
     archive_read_free (u->inner);
   if (u->outer)
@@ -553,34 +583,101 @@ unpack_entry (Unpack *u, struct archive_entry *e, GError **error)
   return FALSE;
 }
 
-/* Feeds the tar parser from the decompressor and hashes every uncompressed byte once,
- * so the diff_id comes out of the same pass. */
+static gpointer
+decompress_thread (gpointer data)
+{
+  Unpack *u = data;
+
+  for (;;)
+    {
+      Chunk *chunk = g_async_queue_pop (u->free_chunks);
+
+      if (g_atomic_int_get (&u->stop))
+        chunk->len = 0;
+      else
+        {
+          chunk->len = archive_read_data (u->outer, chunk->data, CHUNK_SIZE);
+          if (chunk->len > 0 && !u->hash_in_parser)
+            sv_sha256_update (u->sha, chunk->data, chunk->len);
+          else if (chunk->len < 0)
+            u->outer_error = g_strdup (archive_error_string (u->outer) ?: "decompression failed");
+        }
+
+      g_async_queue_push (u->full_chunks, chunk);
+      if (chunk->len <= 0)
+        return NULL;
+    }
+}
+
+/* Decompression runs in a thread while this one parses and writes files, because on two
+ * or more CPUs that overlaps the two halves of the work. Hashing goes to the lighter
+ * side: measured on 1.5 GB of /usr, zlib's inflate outweighs parsing and writing, while
+ * zstd decodes faster than files are written. */
+static gboolean
+start_decompressor (Unpack *u, GError **error)
+{
+  u->hash_in_parser = archive_filter_code (u->outer, 0) == ARCHIVE_FILTER_GZIP;
+
+  u->free_chunks = g_async_queue_new ();
+  u->full_chunks = g_async_queue_new ();
+  for (guint i = 0; i < CHUNK_COUNT; i++)
+    {
+      u->chunks[i].data = g_malloc (CHUNK_SIZE);
+      g_async_queue_push (u->free_chunks, &u->chunks[i]);
+    }
+
+  u->decompressor = g_thread_try_new ("sv-unpack", decompress_thread, u, error);
+  return u->decompressor != NULL;
+}
+
+/* Returns the next uncompressed chunk to the tar parser. Every byte is hashed once, in
+ * stream order, so the diff_id comes out of the same pass. */
 static la_ssize_t
 read_uncompressed (struct archive *inner, void *data, const void **buf)
 {
   Unpack *u = data;
-  size_t len = 0;
-  la_int64_t offset;
-  int r;
 
-  if (u->outer_eof)
+  if (u->stream_done)
     return 0;
 
-  r = archive_read_data_block (u->outer, buf, &len, &offset);
-  if (r == ARCHIVE_EOF)
+  if (u->current != NULL)
+    g_async_queue_push (u->free_chunks, u->current);
+  u->current = g_async_queue_pop (u->full_chunks);
+
+  if (u->current->len <= 0)
     {
-      u->outer_eof = TRUE;
+      u->stream_done = TRUE;
+      if (u->current->len < 0)
+        {
+          archive_set_error (inner, EIO, "%s", u->outer_error);
+          return -1;
+        }
       return 0;
     }
-  if (r < ARCHIVE_WARN)
+
+  if (u->hash_in_parser)
+    sv_sha256_update (u->sha, u->current->data, u->current->len);
+  *buf = u->current->data;
+  return u->current->len;
+}
+
+/* Stops the thread early if needed and waits for it. */
+static void
+stop_decompressor (Unpack *u)
+{
+  if (u->decompressor == NULL)
+    return;
+
+  g_atomic_int_set (&u->stop, 1);
+  while (!u->stream_done)
     {
-      archive_set_error (inner, archive_errno (u->outer), "%s",
-                         archive_error_string (u->outer) ?: "decompression failed");
-      return -1;
+      if (u->current != NULL)
+        g_async_queue_push (u->free_chunks, u->current);
+      u->current = g_async_queue_pop (u->full_chunks);
+      u->stream_done = u->current->len <= 0;
     }
 
-  sv_sha256_update (u->sha, *buf, len);
-  return len;
+  g_thread_join (g_steal_pointer (&u->decompressor));
 }
 
 static gboolean
@@ -682,7 +779,8 @@ sv_layer_unpack (const char *blob_path, const char *dest_dir, char **out_diff_id
       return FALSE;
     }
 
-  if (!open_outer (&u, blob_path, error) || !read_entries (&u, cancellable, error))
+  if (!open_outer (&u, blob_path, error) || !start_decompressor (&u, error)
+      || !read_entries (&u, cancellable, error))
     return FALSE;
 
   /* The tar parser stops at the end-of-archive blocks; padding after them is part of the
@@ -697,6 +795,7 @@ sv_layer_unpack (const char *blob_path, const char *dest_dir, char **out_diff_id
       if (n == 0)
         break;
     }
+  stop_decompressor (&u);
 
   apply_dir_times (&u);
 
