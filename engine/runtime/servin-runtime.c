@@ -37,6 +37,12 @@ static const char usage[]
       "       [--tty --console-socket PATH] ID [COMMAND ARGS...]\n"
       "                  run a process in a running container, wait for it and exit with its\n"
       "                  status; --detach exits at once\n"
+      "  pause ID, resume ID\n"
+      "                  freeze or thaw all processes of the container\n"
+      "  ps [--format table|json] ID\n"
+      "                  print the pids of the container's processes\n"
+      "  list [--format table|json]\n"
+      "                  print the containers in the state folder\n"
       "  spec [--bundle DIR]\n"
       "                  write a template config.json for a root filesystem in DIR/rootfs\n"
       "\n"
@@ -185,6 +191,8 @@ typedef struct
   GPtrArray *additional_gids;
   GPtrArray *capabilities;
   gboolean command_follows_id; /* exec: arguments after the id are the command */
+  const char *format;          /* ps and list: "table" or "json" */
+  gboolean listing;            /* ps and list, where -f means --format rather than --force */
 } CommandOptions;
 
 /* Parses a command's options into options and its other arguments into positional. Returns an
@@ -216,6 +224,9 @@ parse_command (int argc, char **argv, CommandOptions *options, GPtrArray *positi
         options->create.preserve_fds = preserve ? atoi (preserve) : 0;
       else if (match_option (argc, argv, &i, "detach", "d", NULL, NULL))
         options->detach = TRUE;
+      else if (match_option (argc, argv, &i, "format", options->listing ? "f" : NULL, &value,
+                             &missing))
+        options->format = value;
       else if (match_option (argc, argv, &i, "force", "f", NULL, NULL))
         options->force = TRUE;
       else if (match_option (argc, argv, &i, "all", "a", NULL, NULL))
@@ -310,12 +321,17 @@ run_command (const char *root, const char *command, int argc, char **argv)
   options.additional_gids = additional_gids;
   options.capabilities = capabilities;
   options.command_follows_id = g_str_equal (command, "exec");
+  options.listing = g_str_equal (command, "ps") || g_str_equal (command, "list");
   rc = parse_command (argc, argv, &options, positional);
 
   if (rc >= 0)
     return rc;
   if (g_str_equal (command, "spec"))
     return write_spec (options.create.bundle);
+  if (g_str_equal (command, "list"))
+    return sv_container_print_list (root, g_strcmp0 (options.format, "json") == 0, &error)
+               ? 0
+               : fail (error);
   if (positional->len < 1)
     return fail_usage ("%s needs a container id; see servin-runtime --help", command);
   id = g_ptr_array_index (positional, 0);
@@ -352,6 +368,12 @@ run_command (const char *root, const char *command, int argc, char **argv)
       exec->log_json = log_json;
       return sv_container_exec (root, id, exec, &status, &error) ? status : fail (error);
     }
+  if (g_str_equal (command, "pause") || g_str_equal (command, "resume"))
+    return sv_container_pause (root, id, g_str_equal (command, "pause"), &error) ? 0 : fail (error);
+  if (g_str_equal (command, "ps"))
+    return sv_container_print_pids (root, id, g_strcmp0 (options.format, "json") == 0, &error)
+               ? 0
+               : fail (error);
   if (g_str_equal (command, "start"))
     return sv_container_start (root, id, &error) ? 0 : fail (error);
   if (g_str_equal (command, "state"))

@@ -573,3 +573,88 @@ sv_cgroup_list_pids (const char *const *paths)
     }
   return pids;
 }
+
+/* Finds the folder among paths that has the file name, the sign of a hierarchy's controller. */
+static const char *
+find_folder_with (const char *const *paths, const char *name)
+{
+  for (guint i = 0; paths && paths[i]; i++)
+    {
+      g_autofree char *file = g_build_filename (paths[i], name, NULL);
+
+      if (g_file_test (file, G_FILE_TEST_EXISTS))
+        return paths[i];
+    }
+  return NULL;
+}
+
+/* Whether the container's cgroup is frozen, by the v1 freezer or by cgroup2. */
+gboolean
+sv_cgroup_is_frozen (const char *const *paths)
+{
+  const char *folder = find_folder_with (paths, "freezer.state");
+  g_autofree char *file = NULL;
+  g_autofree char *contents = NULL;
+
+  if (folder)
+    {
+      file = g_build_filename (folder, "freezer.state", NULL);
+      return g_file_get_contents (file, &contents, NULL, NULL)
+             && !g_str_has_prefix (contents, "THAWED");
+    }
+  folder = find_folder_with (paths, "cgroup.freeze");
+  if (folder == NULL)
+    return FALSE;
+  file = g_build_filename (folder, "cgroup.freeze", NULL);
+  return g_file_get_contents (file, &contents, NULL, NULL) && contents[0] == '1';
+}
+
+/* Freezes or thaws every process of the container and waits up to five seconds until the
+ * kernel reports the new state: through the v1 freezer when there is one, else cgroup2. */
+gboolean
+sv_cgroup_freeze (const char *const *paths, gboolean freeze, GError **error)
+{
+  const char *folder = find_folder_with (paths, "freezer.state");
+  const char *file, *value, *expected;
+  g_autofree char *path = NULL;
+
+  if (folder)
+    {
+      file = "freezer.state";
+      value = freeze ? "FROZEN" : "THAWED";
+      expected = value;
+    }
+  else if ((folder = find_folder_with (paths, "cgroup.freeze")))
+    {
+      file = "cgroup.freeze";
+      value = freeze ? "1" : "0";
+      expected = NULL;
+    }
+  else
+    {
+      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
+                           "cannot pause or resume: there is neither a v1 freezer hierarchy nor "
+                           "cgroup2");
+      return FALSE;
+    }
+  if (!write_file (folder, file, value, error))
+    return FALSE;
+
+  path = expected ? g_build_filename (folder, file, NULL)
+                  : g_build_filename (folder, "cgroup.events", NULL);
+  for (int tries = 0; tries < 1000; tries++)
+    {
+      g_autofree char *contents = NULL;
+
+      if (!g_file_get_contents (path, &contents, NULL, NULL))
+        break;
+      if (expected ? g_str_has_prefix (contents, expected)
+                   : strstr (contents, freeze ? "frozen 1" : "frozen 0") != NULL)
+        return TRUE;
+      g_usleep (5000);
+    }
+  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+               "cgroup %s did not become %s within 5 seconds", folder,
+               freeze ? "frozen" : "thawed");
+  return FALSE;
+}

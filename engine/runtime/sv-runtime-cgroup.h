@@ -25,5 +25,7 @@ GPtrArray *sv_cgroup_create (GPtrArray *layout, const char *cgroups_path,
                              const SvResources *resources, GPtrArray *devices, GError **error);
 gboolean sv_cgroup_remove (const char *const *paths, GError **error);
 GArray *sv_cgroup_list_pids (const char *const *paths);
+gboolean sv_cgroup_is_frozen (const char *const *paths);
+gboolean sv_cgroup_freeze (const char *const *paths, gboolean freeze, GError **error);
 
 G_END_DECLS

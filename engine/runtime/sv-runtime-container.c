@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -857,6 +858,9 @@ kill_and_wait (SvRuntimeState *state, GError **error)
     syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
   for (guint i = 0; i < pids->len; i++)
     kill (g_array_index (pids, pid_t, i), SIGKILL);
+  /* Frozen processes only die once thawed. */
+  if (sv_cgroup_is_frozen ((const char *const *)state->cgroup_paths))
+    sv_cgroup_freeze ((const char *const *)state->cgroup_paths, FALSE, NULL);
   if (pidfd >= 0 && poll (&fds, 1, 10000) == 0)
     {
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
@@ -1177,5 +1181,85 @@ sv_container_exec (const char *root, const char *id, const SvExecOptions *option
   if (!write_pid_file (options->pid_file, pid, error))
     return FALSE;
   *exit_status = wait_exit_status (pid);
+  return TRUE;
+}
+
+/* Freezes (pause) or thaws (resume) all processes of a running container. */
+gboolean
+sv_container_pause (const char *root, const char *id, gboolean pause, GError **error)
+{
+  g_autoptr (SvRuntimeState) state = sv_runtime_state_load (root, id, error);
+  const char *status;
+
+  if (state == NULL)
+    return FALSE;
+  status = sv_runtime_state_status (state);
+  if (!g_str_equal (status, pause ? "running" : "paused"))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                   "cannot %s container %s: it is %s", pause ? "pause" : "resume", id, status);
+      return FALSE;
+    }
+  return sv_cgroup_freeze ((const char *const *)state->cgroup_paths, pause, error);
+}
+
+/* Prints the pids of the container's processes, as a JSON array or one per line. */
+gboolean
+sv_container_print_pids (const char *root, const char *id, gboolean json, GError **error)
+{
+  g_autoptr (SvRuntimeState) state = sv_runtime_state_load (root, id, error);
+  g_autoptr (GArray) pids = NULL;
+  g_autoptr (GString) out = g_string_new (json ? "[" : "PID\n");
+
+  if (state == NULL)
+    return FALSE;
+  pids = sv_cgroup_list_pids ((const char *const *)state->cgroup_paths);
+  for (guint i = 0; i < pids->len; i++)
+    g_string_append_printf (out, json ? "%s%d" : "%s%d\n", json && i ? "," : "",
+                            (int)g_array_index (pids, pid_t, i));
+  if (json)
+    g_string_append (out, "]\n");
+  fputs (out->str, stdout);
+  return TRUE;
+}
+
+/* Prints the containers in the state folder, as a JSON array of states or as a table. */
+gboolean
+sv_container_print_list (const char *root, gboolean json, GError **error)
+{
+  g_autoptr (GDir) dir = g_dir_open (root, 0, NULL);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GString) table = g_string_new ("ID\tPID\tSTATUS\tBUNDLE\tCREATED\n");
+  const char *name;
+
+  json_builder_begin_array (builder);
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autoptr (SvRuntimeState) state = sv_runtime_state_load (root, name, NULL);
+      g_autoptr (JsonParser) parser = NULL;
+      g_autofree char *text = NULL;
+      const char *status;
+
+      if (state == NULL)
+        continue;
+      status = sv_runtime_state_status (state);
+      g_string_append_printf (table, "%s\t%d\t%s\t%s\t%s\n", state->id,
+                              g_str_equal (status, "stopped") ? 0 : (int)state->pid, status,
+                              state->bundle, state->created);
+      text = sv_runtime_state_to_json (state);
+      parser = json_parser_new ();
+      if (json_parser_load_from_data (parser, text, -1, NULL))
+        json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
+    }
+  json_builder_end_array (builder);
+
+  if (json)
+    {
+      g_autoptr (JsonNode) node = json_builder_get_root (builder);
+      g_autofree char *text = json_to_string (node, FALSE);
+      printf ("%s\n", text);
+    }
+  else
+    fputs (table->str, stdout);
   return TRUE;
 }

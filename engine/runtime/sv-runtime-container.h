@@ -47,6 +47,9 @@ gboolean sv_container_kill (const char *root, const char *id, int signal_number,
                             GError **error);
 gboolean sv_container_exec (const char *root, const char *id, const SvExecOptions *options,
                             int *exit_status, GError **error);
+gboolean sv_container_pause (const char *root, const char *id, gboolean pause, GError **error);
+gboolean sv_container_print_pids (const char *root, const char *id, gboolean json, GError **error);
+gboolean sv_container_print_list (const char *root, gboolean json, GError **error);
 gboolean sv_container_delete (const char *root, const char *id, gboolean force, GError **error);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "sv-engine-error.h"
+#include "sv-runtime-cgroup.h"
 
 void
 sv_runtime_state_free (SvRuntimeState *state)
@@ -69,7 +70,8 @@ sv_runtime_state_is_alive (SvRuntimeState *state)
   return start_time != 0 && start_time == state->start_time && run_state != 'Z' && run_state != 'X';
 }
 
-/* "created" until start removes the exec fifo, then "running" until the init process exits. */
+/* "created" until start removes the exec fifo, then "running" (or "paused" while frozen) until
+ * the init process exits. */
 const char *
 sv_runtime_state_status (SvRuntimeState *state)
 {
@@ -79,6 +81,8 @@ sv_runtime_state_status (SvRuntimeState *state)
     return "stopped";
   if (g_file_test (fifo, G_FILE_TEST_EXISTS))
     return "created";
+  if (sv_cgroup_is_frozen ((const char *const *)state->cgroup_paths))
+    return "paused";
   return "running";
 }
 

@@ -596,6 +596,38 @@ def start_sleeper(runtime, **process):
     return container_id, pid
 
 
+def test_pause_and_resume(runtime):
+    container_id, pid = start_sleeper(runtime)
+    assert runtime.command("pause", container_id).returncode == 0
+    assert runtime.state(container_id)["status"] == "paused"
+    assert runtime.command("pause", container_id).returncode != 0
+    assert runtime.command("resume", container_id).returncode == 0
+    assert runtime.state(container_id)["status"] == "running"
+    assert runtime.command("resume", container_id).returncode != 0
+
+
+def test_delete_force_of_paused_container(runtime):
+    container_id, pid = start_sleeper(runtime)
+    assert runtime.command("pause", container_id).returncode == 0
+    result = runtime.command("delete", "--force", container_id)
+    assert result.returncode == 0, result.stderr
+    assert os.WTERMSIG(reap(pid)) == signal.SIGKILL
+    assert not os.path.exists(memory_folder(runtime.cgroups_path(container_id)))
+
+
+def test_ps_and_list(runtime):
+    container_id, pid = start_sleeper(runtime)
+    ps = runtime.command("ps", "--format", "json", container_id)
+    assert ps.returncode == 0, ps.stderr
+    assert json.loads(ps.stdout) == [pid]
+
+    listing = runtime.command("list", "--format", "json")
+    assert listing.returncode == 0, listing.stderr
+    entries = {entry["id"]: entry for entry in json.loads(listing.stdout)}
+    assert entries[container_id]["pid"] == pid
+    assert entries[container_id]["status"] == "running"
+
+
 def test_exec_joins_container(runtime):
     container_id, pid = start_sleeper(runtime, env=["PATH=/bin", "FROM_CONFIG=yes"])
     script = "echo $$; hostname; readlink /proc/self/ns/net; echo $FROM_CONFIG; cat /proc/self/cgroup"
