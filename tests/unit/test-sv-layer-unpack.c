@@ -319,6 +319,57 @@ test_unpack_corrupt (Fixture *f, gconstpointer data)
 }
 
 static void
+test_unpack_truncated (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GString) big = g_string_new (NULL);
+  g_autofree char *tar = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *tmp = g_build_filename (f->data_root, "tmp", NULL);
+  g_autofree char *layers = g_build_filename (f->data_root, "layers", NULL);
+  const char *digest = "sha256:4444444444444444444444444444444444444444444444444444444444444444";
+  g_autoptr (GError) error = NULL;
+  gsize len = 0;
+
+  /* Enough incompressible data that the stream spans several decompressed chunks. */
+  for (guint i = 0; i < 3 * 1024 * 1024 / 8; i++)
+    g_string_append_printf (big, "%08x", g_random_int ());
+  {
+    const Entry entries[] = {
+      { 'f', "big", big->str },
+      { 'f', "after", "after\n" },
+    };
+    tar = write_tar (f, "big.tar.gz", ARCHIVE_FILTER_GZIP, entries, G_N_ELEMENTS (entries));
+  }
+
+  g_assert_true (g_file_get_contents (tar, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (tar, contents, len / 2, NULL));
+
+  g_assert_false (sv_layer_store_unpack (f->layers, tar, digest, NULL, &error));
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (count_children (tmp), ==, 0);
+  g_assert_cmpuint (count_children (layers), ==, 0);
+}
+
+static void
+test_unpack_cancelled (Fixture *f, gconstpointer data)
+{
+  const Entry entries[] = {
+    { 'f', "a", "a" },
+  };
+  g_autofree char *tar = write_tar (f, "cancel.tar", ARCHIVE_FILTER_NONE, entries, 1);
+  g_autofree char *diff_id = diff_id_of (f, entries, 1);
+  g_autofree char *tmp = g_build_filename (f->data_root, "tmp", NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (sv_layer_store_unpack (f->layers, tar, diff_id, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (sv_layer_store_has_layer (f->layers, diff_id));
+  g_assert_cmpuint (count_children (tmp), ==, 0);
+}
+
+static void
 test_unpack_whiteouts (Fixture *f, gconstpointer data)
 {
   const Entry lower_entries[] = {
@@ -539,6 +590,8 @@ main (int argc, char **argv)
   add_test ("/servin/layer-unpack/zstd", test_unpack_zstd);
   add_test ("/servin/layer-unpack/diff-id-mismatch", test_unpack_diff_id_mismatch);
   add_test ("/servin/layer-unpack/corrupt", test_unpack_corrupt);
+  add_test ("/servin/layer-unpack/truncated", test_unpack_truncated);
+  add_test ("/servin/layer-unpack/cancelled", test_unpack_cancelled);
   add_test ("/servin/layer-unpack/whiteouts-overlay", test_unpack_whiteouts);
   add_test ("/servin/layer-unpack/replaces-entries", test_unpack_replaces_entries);
   add_test ("/servin/layer-unpack/symlink-inside", test_symlink_inside_followed);
