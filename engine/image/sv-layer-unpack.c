@@ -44,9 +44,9 @@ typedef struct
   SvSha256 *sha;
   gboolean hash_in_parser; /* else the decompressing thread hashes */
 
-  /* The decompressing thread takes chunks from free_chunks, fills and hashes them, and
-   * passes them through full_chunks; the parser returns each one when it asks for the
-   * next. The last chunk it passes has len <= 0. */
+  /* The decompressing thread takes chunks from free_chunks, fills them and passes them
+   * through full_chunks. The parser returns each chunk when it requests the next one.
+   * The last chunk passed has len <= 0. */
   GThread *decompressor;
   GAsyncQueue *free_chunks;
   GAsyncQueue *full_chunks;
