@@ -345,7 +345,7 @@ apply_memory (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GError
   int i = find_controller (layout, "memory", &unified);
   const char *leaf;
 
-  if (!r->has_memory_limit && !r->has_memory_swap)
+  if (!r->has_memory_limit && !r->has_memory_swap && !r->has_memory_reservation)
     return TRUE;
   if (i < 0)
     {
@@ -362,6 +362,12 @@ apply_memory (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GError
 
       if (r->has_memory_limit && !write_file (leaf, "memory.limit_in_bytes", limit, error))
         return FALSE;
+      if (r->has_memory_reservation)
+        {
+          g_autofree char *low = g_strdup_printf ("%" G_GINT64_FORMAT, r->memory_reservation);
+          if (!write_file (leaf, "memory.soft_limit_in_bytes", low, error))
+            return FALSE;
+        }
       if (r->has_memory_swap && !write_file (leaf, "memory.memsw.limit_in_bytes", swap, error))
         {
           g_prefix_error (error, "cannot apply linux.resources.memory.swap (is swap accounting "
@@ -377,6 +383,12 @@ apply_memory (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GError
     {
       g_autofree char *limit = limit_string (r->memory_limit);
       if (!write_file (leaf, "memory.max", limit, error))
+        return FALSE;
+    }
+  if (r->has_memory_reservation)
+    {
+      g_autofree char *low = limit_string (r->memory_reservation);
+      if (!write_file (leaf, "memory.low", low, error))
         return FALSE;
     }
   if (r->has_memory_swap)
@@ -488,6 +500,29 @@ apply_devices (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GPtrA
   return sv_devices_apply (v1_folder, v2_folder, r, devices, error);
 }
 
+static gboolean
+apply_cpuset (GPtrArray *layout, GPtrArray *leaves, const SvResources *r, GError **error)
+{
+  gboolean unified;
+  int i = find_controller (layout, "cpuset", &unified);
+  const char *leaf;
+
+  if (r->cpuset_cpus == NULL && r->cpuset_mems == NULL)
+    return TRUE;
+  if (i < 0)
+    {
+      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
+                           "cannot apply linux.resources.cpu.cpus or mems: no cpuset cgroup "
+                           "controller is mounted, neither as a v1 hierarchy nor in cgroup2");
+      return FALSE;
+    }
+  leaf = g_ptr_array_index (leaves, i);
+  if (unified && !enable_v2_controller (g_ptr_array_index (layout, i), leaf, "cpuset", error))
+    return FALSE;
+  return (r->cpuset_cpus == NULL || write_file (leaf, "cpuset.cpus", r->cpuset_cpus, error))
+         && (r->cpuset_mems == NULL || write_file (leaf, "cpuset.mems", r->cpuset_mems, error));
+}
+
 /* Creates the container's cgroup in every hierarchy and applies the resource limits. A relative
  * cgroups_path goes below this process's own cgroup, an absolute one below the hierarchy's
  * root, as runc places them. Returns the leaf folders in the order of layout. */
@@ -512,6 +547,7 @@ sv_cgroup_create (GPtrArray *layout, const char *cgroups_path, const SvResources
   if (apply_memory (layout, leaves, resources, error)
       && apply_pids (layout, leaves, resources, error)
       && apply_cpu (layout, leaves, resources, error)
+      && apply_cpuset (layout, leaves, resources, error)
       && apply_devices (layout, leaves, resources, devices, error))
     return g_steal_pointer (&leaves);
 

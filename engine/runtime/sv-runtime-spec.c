@@ -197,6 +197,8 @@ sv_runtime_spec_free (SvRuntimeSpec *spec)
   g_clear_pointer (&spec->sysctl_keys, g_ptr_array_unref);
   g_clear_pointer (&spec->sysctl_values, g_ptr_array_unref);
   g_clear_pointer (&spec->resources.device_rules, g_array_unref);
+  g_free (spec->resources.cpuset_cpus);
+  g_free (spec->resources.cpuset_mems);
   g_free (spec->cgroups_path);
   g_clear_object (&spec->parser);
   g_free (spec);
@@ -856,6 +858,7 @@ parse_resources (SvRuntimeSpec *spec, JsonObject *linux_object, GError **error)
   JsonObject *resources, *memory, *pids, *cpu;
   SvResources *r = &spec->resources;
   gint64 shares = 0, period = 0;
+  const char *cpus = NULL, *mems = NULL;
 
   if (!get_object (linux_object, "linux", "resources", &resources, error)
       || !get_object (resources, "linux.resources", "memory", &memory, error)
@@ -869,10 +872,16 @@ parse_resources (SvRuntimeSpec *spec, JsonObject *linux_object, GError **error)
       || !get_int (cpu, "linux.resources.cpu", "shares", &shares, &r->has_cpu_shares, error)
       || !get_int (cpu, "linux.resources.cpu", "quota", &r->cpu_quota, &r->has_cpu_quota, error)
       || !get_int (cpu, "linux.resources.cpu", "period", &period, &r->has_cpu_period, error)
+      || !get_string (cpu, "linux.resources.cpu", "cpus", &cpus, error)
+      || !get_string (cpu, "linux.resources.cpu", "mems", &mems, error)
+      || !get_int (memory, "linux.resources.memory", "reservation", &r->memory_reservation,
+                   &r->has_memory_reservation, error)
       || !parse_device_rules (spec, resources, error))
     return FALSE;
   r->cpu_shares = shares;
   r->cpu_period = period;
+  r->cpuset_cpus = cpus && *cpus ? g_strdup (cpus) : NULL;
+  r->cpuset_mems = mems && *mems ? g_strdup (mems) : NULL;
 
   /* runc treats zero as "not set" for these values. */
   if (r->has_memory_limit && r->memory_limit == 0)
@@ -887,6 +896,8 @@ parse_resources (SvRuntimeSpec *spec, JsonObject *linux_object, GError **error)
     r->has_cpu_quota = FALSE;
   if (r->has_cpu_period && r->cpu_period == 0)
     r->has_cpu_period = FALSE;
+  if (r->has_memory_reservation && r->memory_reservation == 0)
+    r->has_memory_reservation = FALSE;
   return TRUE;
 }
 

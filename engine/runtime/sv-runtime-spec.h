@@ -69,7 +69,10 @@ typedef struct
 {
   GArray *device_rules; /* SvDeviceRule */
   gboolean has_memory_limit, has_memory_swap, has_pids_limit;
-  gboolean has_cpu_shares, has_cpu_quota, has_cpu_period;
+  gboolean has_cpu_shares, has_cpu_quota, has_cpu_period, has_memory_reservation;
+  gint64 memory_reservation;
+  char *cpuset_cpus; /* linux.resources.cpu.cpus, "0-3", or NULL */
+  char *cpuset_mems;
   gint64 memory_limit;
   gint64 memory_swap;
   gint64 pids_limit;

@@ -536,9 +536,10 @@ def test_memory_pids_and_cpu_limits_written(runtime):
     def set_limits(config):
         config["linux"]["resources"].update(
             {
-                "memory": {"limit": 64 * 1024 * 1024},
+                "memory": {"limit": 64 * 1024 * 1024, "reservation": 32 * 1024 * 1024},
                 "pids": {"limit": 42},
-                "cpu": {"shares": 512, "quota": 50000, "period": 100000},
+                "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0",
+                        "mems": "0"},
             }
         )
 
@@ -556,6 +557,9 @@ def test_memory_pids_and_cpu_limits_written(runtime):
     assert read("cpu", "cpu.shares") == "512"
     assert read("cpu", "cpu.cfs_quota_us") == "50000"
     assert read("cpu", "cpu.cfs_period_us") == "100000"
+    assert read("memory", "memory.soft_limit_in_bytes") == str(32 * 1024 * 1024)
+    assert read("cpuset", "cpuset.cpus") == "0"
+    assert read("cpuset", "cpuset.mems") == "0"
 
 
 def test_pids_limit_enforced(runtime):
