@@ -583,6 +583,27 @@ def test_status_exited_while_output_drains(env):
     assert [e["log"] for e in env.read_log()] == ["late\n"]
 
 
+def test_drain_gives_up_after_timeout(env):
+    # A background process outside a PID namespace keeps stdout open long
+    # after the init exited; the monitor waits 10 s for it, then records the exit.
+    env.write_bundle(["sh", "-c", "(echo before; sleep 60; echo never) & exit 4"],
+                     pid_namespace=False)
+    assert env.start_monitor() == "ok\n"
+    ctl = env.ctl()
+    assert ctl.request("start") == "ok\n"
+    assert wait_for(lambda: ctl.request("status") == "ok exited 4\n", timeout=10)
+    exited = time.monotonic()
+
+    ctl.wait_eof(timeout=30)
+    waited = time.monotonic() - exited
+    env.wait_monitor_gone()
+    assert 9 <= waited <= 20, f"exit recorded {waited:.1f} s after the init exited"
+    assert env.read_exit()["exit_code"] == 4
+    assert [e["log"] for e in env.read_log()] == ["before\n"]
+    with open(os.path.join(env.state, "runtime.log")) as f:
+        assert "servin-monitor: stdout of container" in f.read()
+
+
 def test_stdin_reaches_cat(env):
     env.write_bundle(["cat"])
     assert env.start_monitor(stdin=True) == "ok\n"
