@@ -456,6 +456,9 @@ main (int argc, char **argv)
   if (!open_log (log_path, log_format))
     return 2;
   g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, log_warning, NULL);
+  /* An ignored SIGCHLD, inherited from the caller, would make the kernel reap the container's
+   * process before run or exec can wait for its status. */
+  signal (SIGCHLD, SIG_DFL);
   if (systemd_cgroup)
     return fail_usage ("--systemd-cgroup is not supported: servin-runtime manages cgroups "
                        "through the cgroup file system only; leave the option out");
