@@ -428,6 +428,8 @@ open_parent_in_root (const SvChildContext *ctx, int rootfd, const char *path, ch
   size_t len = slash - path;
   int fd;
 
+  if (len >= SV_PATH_SIZE)
+    child_fail (ctx, ENAMETOOLONG, "cannot create ", path, NULL);
   memcpy (parent, path, len);
   parent[len] = '\0';
   *name = slash + 1;

@@ -267,6 +267,25 @@ def test_run_rshared_rootfs_propagation(runtime):
     assert "shared:" not in result.stdout
 
 
+def test_run_preserve_fds(runtime):
+    container_id = runtime.new_id()
+    bundle = runtime.bundle(container_id, ["sh", "-c", "echo through-fd-3 >&3"])
+    read_end, write_end = os.pipe()
+    command = [runtime.binary, "--root", runtime.root, "run", "--preserve-fds", "1", "--bundle",
+               bundle, container_id]
+    try:
+        # The pipe becomes descriptor 3 in the runtime only, since pytest uses 3 itself.
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=30, pass_fds=(3,),
+            preexec_fn=lambda: os.dup2(write_end, 3),
+        )
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        assert pipe.read() == "through-fd-3\n"
+    assert result.returncode == 0, result.stderr
+
+
 def test_run_user_and_groups(runtime):
     result = runtime.run(
         ["sh", "-c", "id -u; id -g; id -G"],
