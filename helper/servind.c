@@ -85,9 +85,12 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean name_lost;
+
 static void
 on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
 {
+  name_lost = TRUE;
   g_critical ("Lost or could not own the bus name %s: another servind may be running; exiting",
               name);
   g_main_loop_quit (user_data);
@@ -209,6 +212,8 @@ main (int argc, char **argv)
                                            on_name_lost, loop, NULL);
   g_main_loop_run (loop);
   g_bus_unown_name (owner_id);
+  if (name_lost)
+    return 1;
 
   g_info ("Stopping servind; running containers keep running");
   return 0;

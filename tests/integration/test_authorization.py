@@ -67,9 +67,9 @@ def snapshot(address):
     return summary
 
 
-def root_call(address, path, interface, method, signature, args, fds=()):
+def root_call(address, path, interface, method, signature, args, fds=(), connection=None):
     reply, error, message = dbus_call.call(address, path, interface, method, signature, args,
-                                           fds)
+                                           fds, connection=connection)
     assert error is None, f"{interface}.{method} as root failed: {error}: {message}"
     return reply
 
@@ -95,12 +95,15 @@ def populated(servind):
     root_call(address, exited, "Container", "Start", "", [])
     root_call(address, exited, "Container", "Wait", "", [])
 
-    # A registry port where nothing listens: the job fails at once and stays.
+    # A registry port where nothing listens: the job fails at once, and stays
+    # on the bus while the connection that started it is open.
+    job_owner = dbus_call.connect(address)
     job = root_call(address, manager, "Manager", "Pull", "sa{sv}",
-                    ["127.0.0.1:9/nothing:latest", {}])[0]
+                    ["127.0.0.1:9/nothing:latest", {}], connection=job_owner)[0]
     images = [p for p in managed_objects(address) if "/images/" in p]
-    return {"Manager": manager, "Container": running, "ExitedContainer": exited,
-            "Image": images[0], "Job": job, "servind": servind}
+    yield {"Manager": manager, "Container": running, "ExitedContainer": exited,
+           "Image": images[0], "Job": job, "servind": servind}
+    job_owner.close_sync(None)
 
 
 def dummy_args(in_types):

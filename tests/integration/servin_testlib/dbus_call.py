@@ -28,9 +28,15 @@ def connect(address):
         None, None)
 
 
-def call(address, path, interface, method, signature, args, fds=(), timeout_ms=120000):
-    """Call METHOD and return (reply as a Python value, None) or (None, error name, message)."""
-    connection = connect(address)
+def call(address, path, interface, method, signature, args, fds=(), timeout_ms=120000,
+         connection=None):
+    """Call METHOD and return (reply, None, None) or (None, error name, message).
+
+    The call goes over CONNECTION when given, which stays open afterwards, so
+    objects tied to the caller (jobs) outlive the call."""
+    own_connection = connection is None
+    if own_connection:
+        connection = connect(address)
     fd_list = Gio.UnixFDList.new()
     for fd in fds:
         fd_list.append(fd)
@@ -44,7 +50,8 @@ def call(address, path, interface, method, signature, args, fds=(), timeout_ms=1
         Gio.DBusError.strip_remote_error(error)
         return None, name, error.message
     finally:
-        connection.close_sync(None)
+        if own_connection:
+            connection.close_sync(None)
     return reply.unpack(), None, None
 
 

@@ -64,23 +64,16 @@ def wait_for(predicate, timeout, what):
     raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
 
 
-def stop_pid(pid, timeout=5.0):
-    """Send SIGTERM to PID, then SIGKILL if it is still there after TIMEOUT."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
+def stop_process(proc, timeout=5.0):
+    """Send SIGTERM to the child PROC, then SIGKILL if it has not exited after TIMEOUT."""
+    if proc.poll() is not None:
         return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.02)
+    proc.terminate()
     try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class PrivateBus:
@@ -124,9 +117,8 @@ class PrivateBus:
 
     def stop(self):
         for proc in (self.polkitd, self.daemon):
-            if proc is not None and proc.poll() is None:
-                stop_pid(proc.pid)
-                proc.wait()
+            if proc is not None:
+                stop_process(proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -176,9 +168,8 @@ class Servind:
             return f.read()
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            stop_pid(self.proc.pid, timeout=10)
-            self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, timeout=10)
 
     def kill9(self):
         """Crash servind: SIGKILL, as a test of restart survival."""
