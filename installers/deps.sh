@@ -8,13 +8,13 @@ set -eu
 
 runtime_packages="dbus dbus-daemon polkitd pkexec busybox-static runc glib-networking
   libglib2.0-0 libjson-glib-1.0-0 libarchive13 libyaml-0-2 libsoup-3.0-0 libseccomp2
-  libpolkit-gobject-1-0 util-linux iproute2 procps ca-certificates"
+  libpolkit-gobject-1-0 libnettle8 util-linux iproute2 procps ca-certificates"
 build_packages="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libglib2.0-dev-bin
   libjson-glib-dev libarchive-dev libyaml-dev libsoup-3.0-dev libseccomp-dev
-  libpolkit-gobject-1-dev libzstd-dev zlib1g-dev libgtk-4-dev libadwaita-1-dev
+  libpolkit-gobject-1-dev libzstd-dev zlib1g-dev nettle-dev libgtk-4-dev libadwaita-1-dev
   desktop-file-utils appstream gettext"
 test_packages="python3 python3-pytest python3-gi docker-registry skopeo podman xvfb xauth
-  imagemagick passwd zstd apache2-utils"
+  imagemagick passwd zstd apache2-utils openssl"
 
 packages="$runtime_packages $build_packages"
 if [ "${1:-}" = "--test" ]; then
