@@ -9,12 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-glib/json-glib.h>
-
 #include "sv-build-config.h"
 #include "sv-engine-error.h"
 #include "sv-runtime-container.h"
-#include "sv-runtime-spec.h"
+#include "sv-runtime-module.h"
+#include "sv-runtime-state.h"
 
 #define DEFAULT_ROOT SV_DEFAULT_RUNTIME_STATE "/runtime"
 
@@ -83,21 +82,15 @@ report (const char *level, const char *message)
   time = format_log_time ();
   if (log_json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-      g_autoptr (JsonNode) node = NULL;
-      g_autofree char *json = NULL;
+      g_autoptr (GString) json = g_string_new ("{\"level\":");
 
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "level");
-      json_builder_add_string_value (builder, level);
-      json_builder_set_member_name (builder, "msg");
-      json_builder_add_string_value (builder, message);
-      json_builder_set_member_name (builder, "time");
-      json_builder_add_string_value (builder, time);
-      json_builder_end_object (builder);
-      node = json_builder_get_root (builder);
-      json = json_to_string (node, FALSE);
-      line = g_strconcat (json, "\n", NULL);
+      sv_json_append_string (json, level);
+      g_string_append (json, ",\"msg\":");
+      sv_json_append_string (json, message);
+      g_string_append (json, ",\"time\":");
+      sv_json_append_string (json, time);
+      g_string_append (json, "}\n");
+      line = g_string_free (g_steal_pointer (&json), FALSE);
     }
   else
     {
@@ -284,7 +277,15 @@ write_spec (const char *bundle)
 {
   g_autofree char *path = g_build_filename (bundle, "config.json", NULL);
   g_autoptr (GError) error = NULL;
-  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const SvRuntimeModule *module = sv_runtime_module_load (&error);
+  int fd;
+
+  if (module == NULL)
+    {
+      report_error (error->message);
+      return 1;
+    }
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
   if (fd < 0)
     {
@@ -296,7 +297,7 @@ write_spec (const char *bundle)
       return 1;
     }
   close (fd);
-  if (!g_file_set_contents (path, sv_runtime_spec_template, -1, &error))
+  if (!g_file_set_contents (path, module->spec_template, -1, &error))
     {
       report_error (error->message);
       return 1;
@@ -313,6 +314,7 @@ run_command (const char *root, const char *command, int argc, char **argv)
   g_autoptr (GPtrArray) env = g_ptr_array_new_null_terminated (0, NULL, TRUE);
   g_autoptr (GPtrArray) additional_gids = g_ptr_array_new_null_terminated (0, NULL, TRUE);
   g_autoptr (GPtrArray) capabilities = g_ptr_array_new_null_terminated (0, NULL, TRUE);
+  const SvRuntimeModule *module = NULL;
   GError *error = NULL;
   const char *id;
   int rc;
@@ -342,13 +344,19 @@ run_command (const char *root, const char *command, int argc, char **argv)
     return fail_usage ("run without --detach relays no terminal in servin-runtime; use create "
                        "with --console-socket, or run --detach");
 
+  if (g_str_equal (command, "create") || g_str_equal (command, "run")
+      || g_str_equal (command, "exec"))
+    {
+      module = sv_runtime_module_load (&error);
+      if (module == NULL)
+        return fail (error);
+    }
   if (g_str_equal (command, "create"))
-    return sv_container_create (&options.create, &error) ? 0 : fail (error);
+    return module->create (&options.create, &error) ? 0 : fail (error);
   if (g_str_equal (command, "run"))
     {
       int status;
-      return sv_container_run (&options.create, options.detach, &status, &error) ? status
-                                                                                 : fail (error);
+      return module->run (&options.create, options.detach, &status, &error) ? status : fail (error);
     }
   if (g_str_equal (command, "exec"))
     {
@@ -366,7 +374,7 @@ run_command (const char *root, const char *command, int argc, char **argv)
       exec->preserve_fds = options.create.preserve_fds;
       exec->log_fd = log_fd;
       exec->log_json = log_json;
-      return sv_container_exec (root, id, exec, &status, &error) ? status : fail (error);
+      return module->exec (root, id, exec, &status, &error) ? status : fail (error);
     }
   if (g_str_equal (command, "pause") || g_str_equal (command, "resume"))
     return sv_container_pause (root, id, g_str_equal (command, "pause"), &error) ? 0 : fail (error);

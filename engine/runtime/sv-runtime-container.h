@@ -38,15 +38,18 @@ typedef struct
   gboolean log_json;
 } SvExecOptions;
 
+/* In servin-runtime-create.so, reached through SvRuntimeModule. */
 gboolean sv_container_create (const SvCreateOptions *options, GError **error);
 gboolean sv_container_run (const SvCreateOptions *options, gboolean detach, int *exit_status,
                            GError **error);
+gboolean sv_container_exec (const char *root, const char *id, const SvExecOptions *options,
+                            int *exit_status, GError **error);
+
+/* In servin-runtime itself. */
 gboolean sv_container_start (const char *root, const char *id, GError **error);
 gboolean sv_container_print_state (const char *root, const char *id, GError **error);
 gboolean sv_container_kill (const char *root, const char *id, int signal_number, gboolean all,
                             GError **error);
-gboolean sv_container_exec (const char *root, const char *id, const SvExecOptions *options,
-                            int *exit_status, GError **error);
 gboolean sv_container_pause (const char *root, const char *id, gboolean pause, GError **error);
 gboolean sv_container_print_pids (const char *root, const char *id, gboolean json, GError **error);
 gboolean sv_container_print_list (const char *root, gboolean json, GError **error);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sv-engine-error.h"
@@ -18,10 +19,23 @@ sv_runtime_state_free (SvRuntimeState *state)
   g_free (state->created);
   g_free (state->oci_version);
   g_strfreev (state->cgroup_paths);
-  g_clear_pointer (&state->annotations, json_node_unref);
-  g_clear_pointer (&state->poststart, json_node_unref);
-  g_clear_pointer (&state->poststop, json_node_unref);
+  g_free (state->annotations);
+  g_free (state->poststart);
+  g_free (state->poststop);
   g_free (state);
+}
+
+void
+sv_runtime_state_remove_folder (const char *folder)
+{
+  const char *names[] = { "exec.fifo", "state" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (folder, names[i], NULL);
+      unlink (path);
+    }
+  rmdir (folder);
 }
 
 /* Container ids name folders, so they follow runc's rule: letters, digits and _ + - . only. */
@@ -70,6 +84,21 @@ sv_runtime_state_is_alive (SvRuntimeState *state)
   return start_time != 0 && start_time == state->start_time && run_state != 'Z' && run_state != 'X';
 }
 
+/* Opens a pidfd of the container's init process, or returns -1 if it is no longer running. */
+int
+sv_runtime_state_open_pidfd (SvRuntimeState *state)
+{
+  int fd = syscall (SYS_pidfd_open, state->pid, 0);
+
+  /* Check after opening, so the descriptor cannot name a process that reused the pid. */
+  if (fd >= 0 && !sv_runtime_state_is_alive (state))
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
 /* "created" until start removes the exec fifo, then "running" (or "paused" while frozen) until
  * the init process exits. */
 const char *
@@ -86,98 +115,94 @@ sv_runtime_state_status (SvRuntimeState *state)
   return "running";
 }
 
-/* Builds the state object: for the state command and hooks with a status, or for state.json
- * without a status but with the fields servin-runtime keeps for itself. */
-static JsonNode *
-build_json (SvRuntimeState *state, const char *status)
+/* Appends value as a JSON string, with the escapes RFC 8259 requires. */
+void
+sv_json_append_string (GString *out, const char *value)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  gboolean for_state_command = status != NULL;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "ociVersion");
-  json_builder_add_string_value (builder, state->oci_version);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, state->id);
-  json_builder_set_member_name (builder, "pid");
-  json_builder_add_int_value (builder, status && g_str_equal (status, "stopped") ? 0 : state->pid);
-  if (status)
+  g_string_append_c (out, '"');
+  for (const unsigned char *p = (const unsigned char *)value; *p; p++)
     {
-      json_builder_set_member_name (builder, "status");
-      json_builder_add_string_value (builder, status);
+      if (*p == '"' || *p == '\\')
+        g_string_append_printf (out, "\\%c", *p);
+      else if (*p == '\n')
+        g_string_append (out, "\\n");
+      else if (*p == '\t')
+        g_string_append (out, "\\t");
+      else if (*p < 0x20)
+        g_string_append_printf (out, "\\u%04x", *p);
+      else
+        g_string_append_c (out, *p);
     }
-  json_builder_set_member_name (builder, "bundle");
-  json_builder_add_string_value (builder, state->bundle);
-  json_builder_set_member_name (builder, "rootfs");
-  json_builder_add_string_value (builder, state->rootfs);
-  json_builder_set_member_name (builder, "created");
-  json_builder_add_string_value (builder, state->created);
-  json_builder_set_member_name (builder, "owner");
-  json_builder_add_string_value (builder, "");
+  g_string_append_c (out, '"');
+}
+
+static void
+append_member (GString *out, const char *name, const char *separator, const char *raw_value,
+               const char *string_value)
+{
+  g_string_append (out, separator);
+  sv_json_append_string (out, name);
+  g_string_append (out, ": ");
+  if (raw_value)
+    g_string_append (out, raw_value);
+  else
+    sv_json_append_string (out, string_value ? string_value : "");
+}
+
+/* Formats the state as runc does for `state` (pretty) and for hooks and `list` (compact). The
+ * pid is 0 once the container has stopped. */
+char *
+sv_runtime_state_to_json (SvRuntimeState *state, const char *status, gboolean pretty)
+{
+  GString *out = g_string_new (pretty ? "{\n  " : "{");
+  const char *separator = pretty ? ",\n  " : ",";
+  g_autofree char *pid
+      = g_strdup_printf ("%d", g_str_equal (status, "stopped") ? 0 : (int)state->pid);
+
+  append_member (out, "ociVersion", "", NULL, state->oci_version);
+  append_member (out, "id", separator, NULL, state->id);
+  append_member (out, "pid", separator, pid, NULL);
+  append_member (out, "status", separator, NULL, status);
+  append_member (out, "bundle", separator, NULL, state->bundle);
+  append_member (out, "rootfs", separator, NULL, state->rootfs);
+  append_member (out, "created", separator, NULL, state->created);
+  append_member (out, "owner", separator, NULL, "");
   if (state->annotations)
-    {
-      json_builder_set_member_name (builder, "annotations");
-      json_builder_add_value (builder, json_node_copy (state->annotations));
-    }
-  if (!for_state_command)
-    {
-      json_builder_set_member_name (builder, "initStartTime");
-      json_builder_add_int_value (builder, state->start_time);
-      json_builder_set_member_name (builder, "cgroupPaths");
-      json_builder_begin_array (builder);
-      for (guint i = 0; state->cgroup_paths && state->cgroup_paths[i]; i++)
-        json_builder_add_string_value (builder, state->cgroup_paths[i]);
-      json_builder_end_array (builder);
-      json_builder_set_member_name (builder, "hooks");
-      json_builder_begin_object (builder);
-      if (state->poststart)
-        {
-          json_builder_set_member_name (builder, "poststart");
-          json_builder_add_value (builder, json_node_copy (state->poststart));
-        }
-      if (state->poststop)
-        {
-          json_builder_set_member_name (builder, "poststop");
-          json_builder_add_value (builder, json_node_copy (state->poststop));
-        }
-      json_builder_end_object (builder);
-    }
-  json_builder_end_object (builder);
-  return json_builder_get_root (builder);
-}
-
-/* The output of `servin-runtime state`, in the fields and layout runc prints. */
-char *
-sv_runtime_state_to_json (SvRuntimeState *state)
-{
-  g_autoptr (JsonNode) node = build_json (state, sv_runtime_state_status (state));
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-
-  json_generator_set_root (generator, node);
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_indent (generator, 2);
-  return json_generator_to_data (generator, NULL);
-}
-
-/* The state that hooks read on their stdin, with the status of the moment they run at. */
-char *
-sv_runtime_state_to_hook_json (SvRuntimeState *state, const char *status)
-{
-  g_autoptr (JsonNode) node = build_json (state, status);
-  return json_to_string (node, FALSE);
+    append_member (out, "annotations", separator, state->annotations, NULL);
+  g_string_append (out, pretty ? "\n}" : "}");
+  return g_string_free (out, FALSE);
 }
 
 gboolean
 sv_runtime_state_save (SvRuntimeState *state, GError **error)
 {
-  g_autoptr (JsonNode) node = build_json (state, NULL);
-  g_autofree char *data = json_to_string (node, FALSE);
-  g_autofree char *path = g_build_filename (state->folder, "state.json", NULL);
-  g_autofree char *temporary = g_build_filename (state->folder, "state.json.new", NULL);
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autofree char *path = g_build_filename (state->folder, "state", NULL);
+  g_autofree char *temporary = g_build_filename (state->folder, "state.new", NULL);
+  g_autofree char *data = NULL;
+  gsize length;
+
+  g_key_file_set_string (file, "container", "id", state->id);
+  g_key_file_set_integer (file, "container", "pid", state->pid);
+  g_key_file_set_uint64 (file, "container", "start-time", state->start_time);
+  g_key_file_set_string (file, "container", "bundle", state->bundle);
+  g_key_file_set_string (file, "container", "rootfs", state->rootfs);
+  g_key_file_set_string (file, "container", "created", state->created);
+  g_key_file_set_string (file, "container", "oci-version", state->oci_version);
+  g_key_file_set_string_list (file, "container", "cgroup-paths",
+                              (const char *const *)state->cgroup_paths,
+                              state->cgroup_paths ? g_strv_length (state->cgroup_paths) : 0);
+  if (state->annotations)
+    g_key_file_set_string (file, "container", "annotations", state->annotations);
+  if (state->poststart)
+    g_key_file_set_string (file, "hooks", "poststart", state->poststart);
+  if (state->poststop)
+    g_key_file_set_string (file, "hooks", "poststop", state->poststop);
+  data = g_key_file_to_data (file, &length, NULL);
 
   /* The file is written beside and renamed, so that readers see a whole file. It is not synced,
    * because after a reboot the state describes no running container anyway. */
-  if (!g_file_set_contents_full (temporary, data, -1, G_FILE_SET_CONTENTS_NONE, 0600, error))
+  if (!g_file_set_contents_full (temporary, data, length, G_FILE_SET_CONTENTS_NONE, 0600, error))
     {
       g_prefix_error (error, "cannot save the container state: ");
       return FALSE;
@@ -196,11 +221,9 @@ SvRuntimeState *
 sv_runtime_state_load (const char *root, const char *id, GError **error)
 {
   g_autoptr (SvRuntimeState) state = g_new0 (SvRuntimeState, 1);
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
   g_autofree char *path = NULL;
-  JsonObject *object;
-  JsonArray *paths;
 
   if (!sv_runtime_id_is_valid (id))
     {
@@ -210,8 +233,8 @@ sv_runtime_state_load (const char *root, const char *id, GError **error)
     }
   state->id = g_strdup (id);
   state->folder = g_build_filename (root, id, NULL);
-  path = g_build_filename (state->folder, "state.json", NULL);
-  if (!json_parser_load_from_file (parser, path, &local_error))
+  path = g_build_filename (state->folder, "state", NULL);
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND,
@@ -222,38 +245,28 @@ sv_runtime_state_load (const char *root, const char *id, GError **error)
                      local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+
+  state->pid = g_key_file_get_integer (file, "container", "pid", NULL);
+  state->start_time = g_key_file_get_uint64 (file, "container", "start-time", NULL);
+  state->bundle = g_key_file_get_string (file, "container", "bundle", NULL);
+  state->rootfs = g_key_file_get_string (file, "container", "rootfs", NULL);
+  state->created = g_key_file_get_string (file, "container", "created", NULL);
+  state->oci_version = g_key_file_get_string (file, "container", "oci-version", NULL);
+  state->cgroup_paths = g_key_file_get_string_list (file, "container", "cgroup-paths", NULL, NULL);
+  state->annotations = g_key_file_get_string (file, "container", "annotations", NULL);
+  state->poststart = g_key_file_get_string (file, "hooks", "poststart", NULL);
+  state->poststop = g_key_file_get_string (file, "hooks", "poststop", NULL);
+  if (state->cgroup_paths == NULL)
+    state->cgroup_paths = g_new0 (char *, 1);
+  if (state->bundle == NULL || state->created == NULL || state->oci_version == NULL)
     {
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
-                   "cannot read the state of container %s: %s is not a JSON object", id, path);
+                   "cannot read the state of container %s: %s lacks bundle, created or "
+                   "oci-version",
+                   id, path);
       return NULL;
     }
-  object = json_node_get_object (json_parser_get_root (parser));
-  state->pid = json_object_get_int_member_with_default (object, "pid", 0);
-  state->start_time = json_object_get_int_member_with_default (object, "initStartTime", 0);
-  state->bundle = g_strdup (json_object_get_string_member_with_default (object, "bundle", ""));
-  state->rootfs = g_strdup (json_object_get_string_member_with_default (object, "rootfs", ""));
-  state->created = g_strdup (json_object_get_string_member_with_default (object, "created", ""));
-  state->oci_version
-      = g_strdup (json_object_get_string_member_with_default (object, "ociVersion", ""));
-  if (json_object_has_member (object, "annotations"))
-    state->annotations = json_node_copy (json_object_get_member (object, "annotations"));
-
-  if (json_object_has_member (object, "hooks")
-      && JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "hooks")))
-    {
-      JsonObject *hooks = json_object_get_object_member (object, "hooks");
-
-      if (json_object_has_member (hooks, "poststart"))
-        state->poststart = json_node_copy (json_object_get_member (hooks, "poststart"));
-      if (json_object_has_member (hooks, "poststop"))
-        state->poststop = json_node_copy (json_object_get_member (hooks, "poststop"));
-    }
-  paths = json_object_has_member (object, "cgroupPaths")
-              ? json_object_get_array_member (object, "cgroupPaths")
-              : NULL;
-  state->cgroup_paths = g_new0 (char *, (paths ? json_array_get_length (paths) : 0) + 1);
-  for (guint i = 0; paths && i < json_array_get_length (paths); i++)
-    state->cgroup_paths[i] = g_strdup (json_array_get_string_element (paths, i));
+  if (state->rootfs == NULL)
+    state->rootfs = g_strdup ("");
   return g_steal_pointer (&state);
 }
