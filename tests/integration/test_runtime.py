@@ -224,6 +224,24 @@ def test_run_output_and_exit_code(runtime):
     assert result.returncode == 3
 
 
+def test_run_forwards_signals(runtime):
+    container_id = runtime.new_id()
+    script = "trap 'exit 9' TERM; echo ready; while true; do sleep 0.05; done"
+    bundle = runtime.bundle(container_id, ["sh", "-c", script])
+    process = subprocess.Popen(
+        [runtime.binary, "--root", runtime.root, "run", "--bundle", bundle, container_id],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout.readline() == "ready\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 9
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def test_run_is_pid_one(runtime):
     result = runtime.run(["sh", "-c", "echo $$"])
     assert result.stdout.strip() == "1"
