@@ -473,7 +473,12 @@ def test_create_then_start(runtime):
 
 
 def test_state_fields(runtime):
-    container_id, pid, _ = runtime.create(["sleep", "1000"])
+    annotations = {"org.example/quoted": 'say "hi"', "org.example/empty": ""}
+
+    def annotate(config):
+        config["annotations"] = annotations
+
+    container_id, pid, _ = runtime.create(["sleep", "1000"], config_changes=annotate)
     state = runtime.state(container_id)
     assert state["ociVersion"]
     assert state["id"] == container_id
@@ -483,6 +488,7 @@ def test_state_fields(runtime):
     assert state["created"].endswith("Z")
     assert time.strptime(state["created"][:19], "%Y-%m-%dT%H:%M:%S")
     assert state["owner"] == ""
+    assert state["annotations"] == annotations
 
 
 def test_kill_sleeping_container(runtime):
