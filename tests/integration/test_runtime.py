@@ -472,6 +472,31 @@ def test_create_then_start(runtime):
     assert os.WTERMSIG(status) == signal.SIGKILL
 
 
+def test_create_output_through_pipes(runtime):
+    """The monitor's way: create writes to pipes, which only the container keeps open."""
+    container_id = runtime.new_id()
+    bundle = runtime.bundle(container_id, ["sh", "-c", "echo out; echo err >&2; exit 4"])
+    pid_file = os.path.join(runtime.workdir, "pipes.pid")
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    create = subprocess.run(
+        [runtime.binary, "--root", runtime.root, "create", "--bundle", bundle, "--pid-file",
+         pid_file, container_id],
+        stdin=subprocess.DEVNULL, stdout=out_write, stderr=err_write, timeout=30,
+    )
+    os.close(out_write)
+    os.close(err_write)
+    with os.fdopen(out_read) as out, os.fdopen(err_read) as err:
+        assert create.returncode == 0
+        pid = int(open(pid_file).read())
+        runtime.pids.add(pid)
+        assert runtime.command("start", container_id).returncode == 0
+        assert out.read() == "out\n"
+        assert err.read() == "err\n"
+    status = reap(pid)
+    assert os.WEXITSTATUS(status) == 4
+
+
 def test_state_fields(runtime):
     annotations = {"org.example/quoted": 'say "hi"', "org.example/empty": ""}
 
