@@ -236,5 +236,17 @@ sv_devices_apply (const char *v1_folder, const char *v2_folder, const SvResource
   if (v2_folder == NULL)
     return TRUE;
   program = build_program (rules);
-  return attach_program (v2_folder, program, error);
+  if (v1_folder == NULL)
+    return attach_program (v2_folder, program, error);
+
+  /* The v1 controller already enforces the rules, so a host that forbids loading BPF programs,
+   * such as a container without CAP_SYS_ADMIN over BPF, still gets protected containers. */
+  {
+    g_autoptr (GError) local_error = NULL;
+
+    if (!attach_program (v2_folder, program, &local_error))
+      g_warning ("%s; the v1 devices controller enforces the device rules alone",
+                 local_error->message);
+  }
+  return TRUE;
 }
