@@ -729,6 +729,23 @@ def test_exec_options_and_exit_code(runtime):
     assert int(lines[4].split()[1], 16) == 0
 
 
+def test_exec_process_file(runtime, tmp_path):
+    container_id, _ = start_sleeper(runtime)
+    process = {
+        "terminal": False,
+        "user": {"uid": 1000, "gid": 1000},
+        "args": ["sh", "-c", "echo $FROM_FILE; id -u; pwd"],
+        "env": ["PATH=/bin", "FROM_FILE=process.json"],
+        "cwd": "/tmp",
+        "noNewPrivileges": True,
+    }
+    process_file = tmp_path / "process.json"
+    process_file.write_text(json.dumps(process))
+    result = runtime.command("exec", "--process", str(process_file), container_id)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["process.json", "1000", "/tmp"]
+
+
 def test_exec_detach_writes_pid_file(runtime):
     container_id, _ = start_sleeper(runtime)
     pid_file = os.path.join(runtime.workdir, "exec-detached.pid")
