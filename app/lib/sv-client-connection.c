@@ -2,6 +2,7 @@
 #include "sv-client-connection.h"
 
 #include "sv-client-error.h"
+#include "sv-dbus-error.h"
 
 /* The address GIO connects to for G_BUS_TYPE_SYSTEM, for messages. */
 const char *
@@ -99,6 +100,10 @@ sv_client_connect (GCancellable *cancellable, GError **error)
   g_autoptr (GDBusObjectManager) objects = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autofree char *owner = NULL;
+
+  /* Registers servind's D-Bus error names, so its errors arrive as
+   * SV_DBUS_ERROR codes instead of G_IO_ERROR_DBUS_ERROR. */
+  sv_dbus_error_quark ();
 
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, cancellable, &local_error);
   if (bus == NULL)

@@ -356,8 +356,11 @@ def test_logs_follow_ends_with_container(servind):
 @needs_servind
 def test_ps_layout(servind):
     load_sample(servind)
+    # Created times are whole seconds, so a second apart keeps the order certain.
     servind.servin("create", "--name", "made", SAMPLE, check=True)
+    time.sleep(1.1)
     servind.servin("run", "--name", "done", SAMPLE, "sh", "-c", "exit 3")
+    time.sleep(1.1)
     servind.servin("run", "-d", "--name", "busy", SAMPLE, "sh", "-c",
                    "echo a long command line; sleep 300", check=True)
 
@@ -410,9 +413,12 @@ def test_kill_and_wait(servind):
     assert text(result)[0] == "victim\n"
     assert text(servind.servin("wait", "victim", check=True))[0] == "137\n"
 
-    servind.servin("run", "-d", "--name", "polite", SAMPLE, "sleep", "300", check=True)
+    # A container's init ignores SIGTERM unless it handles it, so this one traps it.
+    servind.servin("run", "-d", "--name", "polite", SAMPLE, "sh", "-c",
+                   "trap 'exit 42' TERM; while true; do sleep 0.1; done", check=True)
+    time.sleep(0.5)
     servind.servin("kill", "-s", "TERM", "polite", check=True)
-    assert text(servind.servin("wait", "polite", check=True))[0] == "143\n"
+    assert text(servind.servin("wait", "polite", timeout=30, check=True))[0] == "42\n"
 
     result = servind.servin("kill", "-s", "NOPE", "polite")
     assert result.returncode == 1
