@@ -211,17 +211,22 @@ write_file (const char *folder, const char *name, const char *value, GError **er
 }
 
 /* A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and no process may join it
- * until it has some, so it takes its parent's. */
+ * until it has some, so it takes its parent's. An existing folder gets them too when it has
+ * none, because another create may have made it a moment ago and not filled it in yet. */
 static gboolean
-copy_cpuset (const char *parent, const char *child, GError **error)
+fill_cpuset (const char *parent, const char *child, GError **error)
 {
   const char *names[] = { "cpuset.cpus", "cpuset.mems" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
+      g_autofree char *own_path = g_build_filename (child, names[i], NULL);
       g_autofree char *path = g_build_filename (parent, names[i], NULL);
+      g_autofree char *own = NULL;
       g_autofree char *value = NULL;
 
+      if (g_file_get_contents (own_path, &own, NULL, NULL) && *g_strstrip (own))
+        continue;
       if (!g_file_get_contents (path, &value, NULL, error))
         return FALSE;
       g_strstrip (value);
@@ -251,18 +256,14 @@ make_folders (SvCgroupHierarchy *h, const char *base, const char *relative, char
           return FALSE;
         }
       next = g_build_filename (current, parts[i], NULL);
-      if (mkdir (next, 0755) < 0)
+      if (mkdir (next, 0755) < 0 && errno != EEXIST)
         {
           int saved_errno = errno;
-
-          if (saved_errno != EEXIST)
-            {
-              g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
-                           "cannot create cgroup %s: %s", next, g_strerror (saved_errno));
-              return FALSE;
-            }
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                       "cannot create cgroup %s: %s", next, g_strerror (saved_errno));
+          return FALSE;
         }
-      else if (hierarchy_has (h, "cpuset") && !copy_cpuset (current, next, error))
+      if (hierarchy_has (h, "cpuset") && !fill_cpuset (current, next, error))
         return FALSE;
       g_free (current);
       current = g_steal_pointer (&next);
