@@ -5,6 +5,7 @@ The test process makes itself a child subreaper, as servin-monitor is, so a cont
 process becomes its child once `create` exits, and the tests reap it by pid.
 """
 
+import concurrent.futures
 import ctypes
 import fcntl
 import json
@@ -598,6 +599,19 @@ def test_cgroup_namespace_shows_own_cgroup(runtime):
     assert paths["memory"] == "/"
     assert paths["pids"] == "/"
     assert lines[-1] == "77"
+
+
+def test_parallel_runs_share_new_parent(runtime):
+    ids = [runtime.new_id() for _ in range(8)]
+    bundles = [runtime.bundle(container_id, ["true"]) for container_id in ids]
+
+    def run(index):
+        return runtime.command("run", "--bundle", bundles[index], ids[index])
+
+    with concurrent.futures.ThreadPoolExecutor(len(ids)) as pool:
+        results = list(pool.map(run, range(len(ids))))
+    for result in results:
+        assert result.returncode == 0, result.stderr
 
 
 def test_memory_pids_and_cpu_limits_written(runtime):
