@@ -36,6 +36,10 @@ static const char usage[]
       "       [--tty --console-socket PATH] ID [COMMAND ARGS...]\n"
       "                  run a process in a running container, wait for it and exit with its\n"
       "                  status; --detach exits at once\n"
+      "  update [--memory SIZE] [--memory-swap SIZE] [--memory-reservation SIZE]\n"
+      "         [--pids-limit N] [--cpu-share N] [--cpu-quota N] [--cpu-period N]\n"
+      "         [--cpuset-cpus LIST] [--cpuset-mems LIST] ID\n"
+      "                  change the resource limits of a container; SIZE takes k, m or g\n"
       "  pause ID, resume ID\n"
       "                  freeze or thaw all processes of the container\n"
       "  ps [--format table|json] ID\n"
@@ -186,7 +190,48 @@ typedef struct
   gboolean command_follows_id; /* exec: arguments after the id are the command */
   const char *format;          /* ps and list: "table" or "json" */
   gboolean listing;            /* ps and list, where -f means --format rather than --force */
+  SvResources resources;       /* update */
+  const char *resources_file;  /* update -r, not supported */
+  const char *bad_value;       /* the first update value that did not parse */
 } CommandOptions;
+
+/* Parses a number with an optional binary unit as runc's update does: "512m", "1G", "-1". Records
+ * text in *bad_value when it is not such a number. */
+static gboolean
+parse_size (const char *text, gint64 *value, const char **bad_value)
+{
+  static const char units[] = "kmgtp";
+  char *end = NULL;
+  gint64 number;
+  const char *unit;
+
+  if (text == NULL)
+    return FALSE;
+  number = g_ascii_strtoll (text, &end, 10);
+  if (end == text)
+    goto invalid;
+  if (*end && (unit = strchr (units, g_ascii_tolower (*end))))
+    {
+      for (const char *u = units; u <= unit; u++)
+        number *= 1024;
+      end++;
+      if (g_ascii_tolower (*end) == 'i')
+        end++;
+      if (g_ascii_tolower (*end) == 'b')
+        end++;
+    }
+  else if (g_ascii_tolower (*end) == 'b')
+    end++;
+  if (*end)
+    goto invalid;
+  *value = number;
+  return TRUE;
+
+invalid:
+  if (*bad_value == NULL)
+    *bad_value = text;
+  return FALSE;
+}
 
 /* Parses a command's options into options and its other arguments into positional. Returns an
  * exit code on error, or -1. */
@@ -238,6 +283,39 @@ parse_command (int argc, char **argv, CommandOptions *options, GPtrArray *positi
         g_ptr_array_add (options->additional_gids, (char *)value);
       else if (match_option (argc, argv, &i, "cap", "c", &value, &missing))
         g_ptr_array_add (options->capabilities, (char *)value);
+      else if (match_option (argc, argv, &i, "memory", NULL, &value, &missing))
+        options->resources.has_memory_limit
+            = parse_size (value, &options->resources.memory_limit, &options->bad_value);
+      else if (match_option (argc, argv, &i, "memory-swap", NULL, &value, &missing))
+        options->resources.has_memory_swap
+            = parse_size (value, &options->resources.memory_swap, &options->bad_value);
+      else if (match_option (argc, argv, &i, "memory-reservation", NULL, &value, &missing))
+        options->resources.has_memory_reservation
+            = parse_size (value, &options->resources.memory_reservation, &options->bad_value);
+      else if (match_option (argc, argv, &i, "pids-limit", NULL, &value, &missing))
+        options->resources.has_pids_limit
+            = parse_size (value, &options->resources.pids_limit, &options->bad_value);
+      else if (match_option (argc, argv, &i, "cpu-share", "cpu-shares", &value, &missing))
+        {
+          gint64 shares = 0;
+          options->resources.has_cpu_shares = parse_size (value, &shares, &options->bad_value);
+          options->resources.cpu_shares = shares;
+        }
+      else if (match_option (argc, argv, &i, "cpu-quota", NULL, &value, &missing))
+        options->resources.has_cpu_quota
+            = parse_size (value, &options->resources.cpu_quota, &options->bad_value);
+      else if (match_option (argc, argv, &i, "cpu-period", NULL, &value, &missing))
+        {
+          gint64 period = 0;
+          options->resources.has_cpu_period = parse_size (value, &period, &options->bad_value);
+          options->resources.cpu_period = period;
+        }
+      else if (match_option (argc, argv, &i, "cpuset-cpus", NULL, &value, &missing))
+        options->resources.cpuset_cpus = (char *)value;
+      else if (match_option (argc, argv, &i, "cpuset-mems", NULL, &value, &missing))
+        options->resources.cpuset_mems = (char *)value;
+      else if (match_option (argc, argv, &i, "resources", "r", &value, &missing))
+        options->resources_file = value;
       else if (match_option (argc, argv, &i, "tty", "t", NULL, NULL))
         options->exec.tty = TRUE;
       else if (match_option (argc, argv, &i, "no-new-privs", NULL, NULL, NULL))
@@ -375,6 +453,16 @@ run_command (const char *root, const char *command, int argc, char **argv)
       exec->log_fd = log_fd;
       exec->log_json = log_json;
       return module->exec (root, id, exec, &status, &error) ? status : fail (error);
+    }
+  if (g_str_equal (command, "update"))
+    {
+      if (options.resources_file)
+        return fail_usage ("update --resources is not supported by servin-runtime yet; give "
+                           "the limits as options such as --memory and --pids-limit");
+      if (options.bad_value)
+        return fail_usage ("invalid size or number %s; give a number such as 512m or -1",
+                           options.bad_value);
+      return sv_container_update (root, id, &options.resources, &error) ? 0 : fail (error);
     }
   if (g_str_equal (command, "pause") || g_str_equal (command, "resume"))
     return sv_container_pause (root, id, g_str_equal (command, "pause"), &error) ? 0 : fail (error);

@@ -695,3 +695,142 @@ sv_cgroup_freeze (const char *const *paths, gboolean freeze, GError **error)
                freeze ? "frozen" : "thawed");
   return FALSE;
 }
+
+/* Writes value to the first folder in paths that has the file name. Returns FALSE with
+ * *missing set when no folder has it. */
+static gboolean
+update_file (const char *const *paths, const char *name, const char *value, gboolean *missing,
+             GError **error)
+{
+  const char *folder = find_folder_with (paths, name);
+
+  *missing = folder == NULL;
+  if (folder == NULL)
+    return FALSE;
+  return write_file (folder, name, value, error);
+}
+
+/* Writes each value to the first of several candidate files (the v1 name, then the cgroup2 one)
+ * that exists, or fails naming the setting when neither does. */
+static gboolean
+update_any (const char *const *paths, const char *setting, const char *const *names,
+            const char *const *values, GError **error)
+{
+  for (guint i = 0; names[i]; i++)
+    {
+      gboolean missing = FALSE;
+
+      if (update_file (paths, names[i], values[i], &missing, error))
+        return TRUE;
+      if (!missing)
+        return FALSE;
+    }
+  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
+               "cannot update %s: the container has no cgroup with %s", setting, names[0]);
+  return FALSE;
+}
+
+/* Changes the limits of a running container in its existing cgroups, as `update` does. */
+gboolean
+sv_cgroup_update (const char *const *paths, const SvResources *r, GError **error)
+{
+  if (r->has_memory_limit || r->has_memory_swap)
+    {
+      g_autofree char *limit = g_strdup_printf ("%" G_GINT64_FORMAT, r->memory_limit);
+      g_autofree char *limit_v2 = limit_string (r->memory_limit);
+      g_autofree char *swap = g_strdup_printf ("%" G_GINT64_FORMAT, r->memory_swap);
+      const char *limit_names[] = { "memory.limit_in_bytes", "memory.max", NULL };
+      const char *limit_values[] = { limit, limit_v2 };
+      /* OCI swap is memory plus swap, but cgroup2 limits swap alone. */
+      g_autofree char *swap_v2
+          = limit_string (r->memory_swap < 0 || !r->has_memory_limit || r->memory_limit < 0
+                              ? -1
+                              : r->memory_swap - r->memory_limit);
+      const char *swap_names[] = { "memory.memsw.limit_in_bytes", "memory.swap.max", NULL };
+      const char *swap_values[] = { swap, swap_v2 };
+      gboolean swap_first = FALSE;
+
+      /* v1 rejects a memory limit above the memory+swap limit, so a raise of both writes the
+       * swap limit first. */
+      if (r->has_memory_limit && r->has_memory_swap)
+        {
+          g_autoptr (GError) local_error = NULL;
+
+          if (!update_any (paths, "memory", limit_names, limit_values, &local_error))
+            swap_first = TRUE;
+        }
+      if (r->has_memory_swap && !update_any (paths, "memory swap", swap_names, swap_values, error))
+        return FALSE;
+      if (r->has_memory_limit && (swap_first || !r->has_memory_swap)
+          && !update_any (paths, "memory", limit_names, limit_values, error))
+        return FALSE;
+    }
+  if (r->has_memory_reservation)
+    {
+      g_autofree char *low = g_strdup_printf ("%" G_GINT64_FORMAT, r->memory_reservation);
+      g_autofree char *low_v2 = limit_string (r->memory_reservation);
+      const char *names[] = { "memory.soft_limit_in_bytes", "memory.low", NULL };
+      const char *values[] = { low, low_v2 };
+
+      if (!update_any (paths, "memory reservation", names, values, error))
+        return FALSE;
+    }
+  if (r->has_pids_limit)
+    {
+      g_autofree char *limit = limit_string (r->pids_limit);
+      const char *names[] = { "pids.max", NULL };
+      const char *values[] = { limit };
+
+      if (!update_any (paths, "pids limit", names, values, error))
+        return FALSE;
+    }
+  if (r->has_cpu_shares)
+    {
+      guint64 shares = CLAMP (r->cpu_shares, 2, 262144);
+      g_autofree char *v1 = g_strdup_printf ("%" G_GUINT64_FORMAT, r->cpu_shares);
+      g_autofree char *weight
+          = g_strdup_printf ("%" G_GUINT64_FORMAT, 1 + ((shares - 2) * 9999) / 262142);
+      const char *names[] = { "cpu.shares", "cpu.weight", NULL };
+      const char *values[] = { v1, weight };
+
+      if (!update_any (paths, "cpu shares", names, values, error))
+        return FALSE;
+    }
+  if (r->has_cpu_period || r->has_cpu_quota)
+    {
+      g_autofree char *period = g_strdup_printf ("%" G_GUINT64_FORMAT, r->cpu_period);
+      g_autofree char *quota = g_strdup_printf ("%" G_GINT64_FORMAT, r->cpu_quota);
+      g_autofree char *max = g_strdup_printf ("%s %" G_GUINT64_FORMAT,
+                                              r->has_cpu_quota && r->cpu_quota > 0 ? quota : "max",
+                                              r->has_cpu_period ? r->cpu_period : 100000);
+      const char *period_names[] = { "cpu.cfs_period_us", NULL };
+      const char *quota_names[] = { "cpu.cfs_quota_us", NULL };
+      const char *max_names[] = { "cpu.max", NULL };
+      const char *period_values[] = { period };
+      const char *quota_values[] = { quota };
+      const char *max_values[] = { max };
+
+      if (find_folder_with (paths, "cpu.max"))
+        {
+          if (!update_any (paths, "cpu quota", max_names, max_values, error))
+            return FALSE;
+        }
+      else if ((r->has_cpu_period
+                && !update_any (paths, "cpu period", period_names, period_values, error))
+               || (r->has_cpu_quota
+                   && !update_any (paths, "cpu quota", quota_names, quota_values, error)))
+        return FALSE;
+    }
+  if (r->cpuset_cpus || r->cpuset_mems)
+    {
+      const char *cpus_names[] = { "cpuset.cpus", NULL };
+      const char *mems_names[] = { "cpuset.mems", NULL };
+      const char *cpus_values[] = { r->cpuset_cpus };
+      const char *mems_values[] = { r->cpuset_mems };
+
+      if ((r->cpuset_cpus && !update_any (paths, "cpuset cpus", cpus_names, cpus_values, error))
+          || (r->cpuset_mems && !update_any (paths, "cpuset mems", mems_names, mems_values, error)))
+        return FALSE;
+    }
+  return TRUE;
+}

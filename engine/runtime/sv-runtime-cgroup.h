@@ -27,5 +27,6 @@ gboolean sv_cgroup_remove (const char *const *paths, GError **error);
 GArray *sv_cgroup_list_pids (const char *const *paths);
 gboolean sv_cgroup_is_frozen (const char *const *paths);
 gboolean sv_cgroup_freeze (const char *const *paths, gboolean freeze, GError **error);
+gboolean sv_cgroup_update (const char *const *paths, const SvResources *resources, GError **error);
 
 G_END_DECLS

@@ -270,3 +270,25 @@ sv_container_print_list (const char *root, gboolean json, GError **error)
   fputs (json ? array->str : table->str, stdout);
   return TRUE;
 }
+
+/* Changes the resource limits of a container that has not stopped. */
+gboolean
+sv_container_update (const char *root, const char *id, const SvResources *resources, GError **error)
+{
+  g_autoptr (SvRuntimeState) state = sv_runtime_state_load (root, id, error);
+
+  if (state == NULL)
+    return FALSE;
+  if (g_str_equal (sv_runtime_state_status (state), "stopped"))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_RUNNING,
+                   "cannot update container %s: it has stopped", id);
+      return FALSE;
+    }
+  if (!sv_cgroup_update ((const char *const *)state->cgroup_paths, resources, error))
+    {
+      g_prefix_error (error, "cannot update container %s: ", id);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "sv-runtime-spec.h"
+
 G_BEGIN_DECLS
 
 /* Options of `create` and `run`. */
@@ -53,6 +55,8 @@ gboolean sv_container_kill (const char *root, const char *id, int signal_number,
 gboolean sv_container_pause (const char *root, const char *id, gboolean pause, GError **error);
 gboolean sv_container_print_pids (const char *root, const char *id, gboolean json, GError **error);
 gboolean sv_container_print_list (const char *root, gboolean json, GError **error);
+gboolean sv_container_update (const char *root, const char *id, const SvResources *resources,
+                              GError **error);
 gboolean sv_container_delete (const char *root, const char *id, gboolean force, GError **error);
 
 G_END_DECLS

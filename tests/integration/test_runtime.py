@@ -644,6 +644,34 @@ def test_memory_pids_and_cpu_limits_written(runtime):
     assert read("cpuset", "cpuset.mems") == "0"
 
 
+def test_update_changes_limits(runtime):
+    def set_limits(config):
+        config["linux"]["resources"]["memory"] = {"limit": 64 * 1024 * 1024}
+        config["linux"]["resources"]["pids"] = {"limit": 10}
+
+    container_id, pid, _ = runtime.create(["sleep", "1000"], config_changes=set_limits)
+    result = runtime.command(
+        "update", "--memory", "128m", "--pids-limit", "50", "--cpu-share", "256",
+        "--cpu-quota", "20000", "--cpu-period", "100000", container_id,
+    )
+    assert result.returncode == 0, result.stderr
+    relative = runtime.cgroups_path(container_id)
+    own = own_cgroups()
+
+    def read(controller, name):
+        folder = os.path.join(CGROUP_ROOT, controller, own[controller].lstrip("/"), relative)
+        with open(os.path.join(folder, name)) as f:
+            return f.read().strip()
+
+    assert read("memory", "memory.limit_in_bytes") == str(128 * 1024 * 1024)
+    assert read("pids", "pids.max") == "50"
+    assert read("cpu", "cpu.shares") == "256"
+    assert read("cpu", "cpu.cfs_quota_us") == "20000"
+
+    bad = runtime.command("update", "--memory", "lots", container_id)
+    assert bad.returncode != 0
+
+
 def test_pids_limit_enforced(runtime):
     def set_limit(config):
         config["linux"]["resources"]["pids"] = {"limit": 3}
