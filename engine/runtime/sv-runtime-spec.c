@@ -818,7 +818,14 @@ parse_device_rule (JsonObject *entry, SvDeviceRule *rule, GError **error)
   rule->minor = has_minor && minor >= 0 ? minor : -1;
   rule->access = 0;
   for (const char *p = access; *p; p++)
-    rule->access |= *p == 'r' ? SV_DEVICE_READ : *p == 'w' ? SV_DEVICE_WRITE : SV_DEVICE_MKNOD;
+    {
+      if (*p == 'r')
+        rule->access |= SV_DEVICE_READ;
+      else if (*p == 'w')
+        rule->access |= SV_DEVICE_WRITE;
+      else
+        rule->access |= SV_DEVICE_MKNOD;
+    }
   /* An empty access string means all access, and the kernel ignores the access of type a. */
   if (rule->access == 0 || rule->type == 'a')
     rule->access = SV_DEVICE_ALL;

@@ -838,8 +838,8 @@ def test_hooks_run_with_state(runtime, tmp_path):
         state = json.loads((tmp_path / f"{kind}.json").read_text())
         assert state["id"] == container_id
         assert state["pid"] == pid
-    # runc 1.1 runs poststart hooks during create already, against the runtime spec
-    # (opencontainers/runc issue 4347), while servin-runtime runs them in start.
+    # runc 1.1 runs poststart hooks during create already, against the runtime spec, while
+    # servin-runtime runs them in start.
     if runtime.name == "servin-runtime":
         assert not (tmp_path / "poststart.json").exists()
 
@@ -1102,6 +1102,7 @@ def test_console_socket_receives_terminal(runtime):
     )
     socket_path = os.path.join(runtime.workdir, "console.sock")
     pid_file = os.path.join(runtime.workdir, "console.pid")
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(socket_path)
         listener.listen(1)
@@ -1115,12 +1116,14 @@ def test_console_socket_receives_terminal(runtime):
         with connection:
             _, fds, _, _ = socket.recv_fds(connection, 1024, 1)
         _, stderr = create.communicate(timeout=30)
+
     assert create.returncode == 0, stderr
     assert len(fds) == 1
     master = fds[0]
     with open(pid_file) as f:
         pid = int(f.read())
     runtime.pids.add(pid)
+
     try:
         assert runtime.command("start", container_id).returncode == 0
         output = b""
