@@ -360,7 +360,7 @@ sv_cli_attach_and_wait (GDBusObjectManager *objects, SvDBusContainer *container,
     attached.signal_watches[i]
         = g_unix_signal_add (forwarded[i].number, on_signal_cb, &forwarded[i]);
 
-  /* Wait goes out before Start. servind answers it when the container exits,
+  /* Wait goes out before Start. servind replies to it when the container exits,
    * before an AutoRemove container disappears, so no exit can be missed. */
   g_dbus_proxy_call (G_DBUS_PROXY (container), "Wait", NULL, G_DBUS_CALL_FLAGS_NONE, G_MAXINT,
                      wait_cancellable, on_wait_cb, &attached);

@@ -88,8 +88,8 @@ start_service (GDBusConnection *bus, GCancellable *cancellable, GError **error)
  * container, image and job as #SvDBusObject.
  *
  * Fails with %SV_CLIENT_ERROR_NO_BUS when the bus cannot be reached and with
- * %SV_CLIENT_ERROR_NO_SERVICE when servind does not run; both messages say
- * what to do.
+ * %SV_CLIENT_ERROR_NO_SERVICE when servind does not run. Both messages tell
+ * the user what to do.
  *
  * Returns: (transfer full): the object manager client, or %NULL
  */

@@ -29,7 +29,7 @@ sv_client_error_clean (GError *error)
 
       g_dbus_error_strip_remote_error (error);
       message = g_steal_pointer (&error->message);
-      error->message = g_strdup_printf ("servind stopped answering (%s). %s", message,
+      error->message = g_strdup_printf ("servind stopped responding (%s). %s", message,
                                         SV_CLIENT_NO_SERVICE_ADVICE);
       return;
     }

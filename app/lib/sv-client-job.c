@@ -32,7 +32,7 @@ sv_client_get_job (GDBusObjectManager *objects, const char *object_path, GCancel
   return job;
 }
 
-/* Reads Progress as (done, total) bytes; both are 0 before the job knows. */
+/* Reads Progress as (done, total) bytes. Both are 0 until servind has counted them. */
 void
 sv_client_job_get_progress (SvDBusJob *job, guint64 *done, guint64 *total)
 {

@@ -11,7 +11,7 @@
 
 /* Docker's rule (distribution/reference, normalize.go): the first component
  * of a name is a registry host when it contains "." or ":", is "localhost",
- * or has an uppercase letter; otherwise the image is on Docker Hub. */
+ * or has an uppercase letter. Any other name is on Docker Hub. */
 static gboolean
 is_domain (const char *component, gsize len)
 {

@@ -328,8 +328,10 @@ def test_run_unknown_image_without_registry(servind):
 @needs_servind
 def test_run_detached_then_logs(servind):
     load_sample(servind)
+    # stdout and stderr reach the log through two pipes, so a pause keeps
+    # "three" the last line for --tail.
     result = servind.servin("run", "-d", "--name", "talker", SAMPLE, "sh", "-c",
-                            "echo one; echo two >&2; echo three")
+                            "echo one; echo two >&2; sleep 0.3; echo three")
     assert result.returncode == 0, result.stderr
     container_id = text(result)[0].strip()
     assert re.fullmatch(r"[0-9a-f]{64}", container_id)
