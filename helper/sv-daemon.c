@@ -10,6 +10,7 @@
 #include "sv-content-store.h"
 #include "sv-dbus-error.h"
 #include "sv-dbus-generated.h"
+#include "sv-engine-error.h"
 #include "sv-helper-error.h"
 #include "sv-image-loader.h"
 #include "sv-image-object.h"
@@ -386,8 +387,8 @@ on_handle_load (SvDBusManager *manager,
       return TRUE;
     }
 
-  /* NOTE: the load runs on the main loop, so servind answers nothing else
-   * while a large archive unpacks. */
+  /* NOTE: the load runs on the main loop, so servind handles no other
+   * request while a large archive unpacks. */
   fd_path = g_strdup_printf ("/proc/self/fd/%d", fd);
   g_info ("Loading an image archive for %s", g_dbus_method_invocation_get_sender (invocation));
   references = sv_image_load_archive (self->content, self->layers, self->images, fd_path, NULL,
@@ -397,7 +398,7 @@ on_handle_load (SvDBusManager *manager,
       sv_helper_return_error (invocation, error);
       return TRUE;
     }
-  sv_dbus_manager_complete_load (manager, invocation, NULL, (const char *const *) references);
+  sv_dbus_manager_complete_load (manager, invocation, (const char *const *) references);
   return TRUE;
 }
 
