@@ -545,3 +545,87 @@ def test_run_pulls_missing_image(servind, registry):
     assert stdout == "Hello from Servin!\n"
     assert stderr.startswith(f"Unable to find image '{reference}' locally\n")
     assert f"Status: Downloaded newer image for {reference}" in stderr
+
+
+@needs_servind
+def test_pull_progress_on_terminal(servind, registry):
+    """On a terminal, pull redraws one progress line instead of printing a line per status."""
+    import pty
+
+    reference = registry.push_archive(SAMPLE_ARCHIVE, "sample")
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen([SERVIN, "pull", reference], env=servind.env(),
+                                   stdout=terminal, stderr=subprocess.PIPE)
+        os.close(terminal)
+        terminal = -1
+        output = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+    text_output = output.decode().replace("\r\n", "\n")
+    assert "\r\x1b[K" in text_output
+    assert f"Status: Downloaded newer image for {reference}\n" in text_output
+
+
+@needs_servind
+def test_run_passes_signals_on(servind):
+    load_sample(servind)
+    script = "trap 'echo got TERM; exit 5' TERM; echo ready; while true; do sleep 0.1; done"
+    process = subprocess.Popen([SERVIN, "run", "--rm", SAMPLE, "sh", "-c", script],
+                               env=servind.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert process.stdout.readline() == b"ready\n"
+        process.send_signal(15)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 5, stderr
+    assert stdout == b"got TERM\n"
+
+
+def test_daemon_runs_servind_of_build_root(tmp_path):
+    if not os.path.exists(SERVIND):
+        pytest.skip("servind is not built in this tree")
+    result = servin_alone("daemon", "--version")
+    assert result.returncode == 0, result.stderr
+    assert "0.1.0" in result.stdout
+
+    env = dict(os.environ, SERVIN_BUILD_ROOT=str(tmp_path))
+    result = servin_alone("daemon", env=env)
+    assert result.returncode == 1
+    assert (f"servin: cannot run servind at {tmp_path}/helper/servind: No such file or "
+            "directory") in result.stderr
+
+
+@needs_servind
+def test_daemon_serves_clients(bus):
+    """The advice works: servind started by `servin daemon` serves the next command."""
+    from servin_testlib.servind import Servind
+
+    daemon = Servind(bus)
+    try:
+        daemon.proc = subprocess.Popen([SERVIN, "daemon"], env=daemon.env(),
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not bus.name_has_owner("org.servin.Servin1"):
+            assert daemon.proc.poll() is None, "servin daemon exited"
+            assert time.monotonic() < deadline, "servind did not take its bus name"
+            time.sleep(0.05)
+        result = daemon.servin("ps")
+        assert result.returncode == 0, result.stderr
+        assert text(result)[0].startswith("CONTAINER ID")
+    finally:
+        daemon.cleanup()
