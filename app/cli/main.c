@@ -92,6 +92,15 @@ print_help (FILE *out)
 }
 
 static int
+run_command (const SvCliInvocation *invocation)
+{
+  int status = invocation->command->run (invocation);
+
+  sv_cli_stop_polkit_agent ();
+  return status;
+}
+
+static int
 unknown_command (const char *path, const char *name)
 {
   fprintf (stderr, "servin: '%s' is not a %s command.\nSee '%s --help'.\n", name, path, path);
@@ -128,7 +137,7 @@ run_group (int argc, char **argv)
       invocation.path = command_path;
       invocation.argc = argc - 2;
       invocation.argv = argv + 2;
-      return invocation.command->run (&invocation);
+      return run_command (&invocation);
     }
   return unknown_command (path, argv[1]);
 }
@@ -168,5 +177,5 @@ main (int argc, char **argv)
   invocation.path = path;
   invocation.argc = argc - 2;
   invocation.argv = argv + 2;
-  return invocation.command->run (&invocation);
+  return run_command (&invocation);
 }

@@ -2,7 +2,11 @@
 #include "sv-cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* docker prefixes the errors of run and create with its name. */
@@ -53,7 +57,68 @@ sv_cli_print_message (const char *format, ...)
   fprintf (stderr, "servin: %s\n", message);
 }
 
-/* Connects to servind, or prints why not and returns NULL. */
+/* The polkit agent that servin started, or 0. */
+static GPid agent_pid = 0;
+
+/* Starts pkttyagent for this process, as systemctl does, so polkit can ask
+ * for a password on the terminal, and waits until the agent has registered.
+ * polkit registers agents only for processes and sessions. Returns FALSE
+ * when no agent could be started.
+ * NOTE: polkitd 122 without logind registers the agent but does not use it
+ * for servind's checks, which name servin's bus name as the subject, so on
+ * such machines the password prompt has not been seen to appear. */
+static gboolean
+start_polkit_agent (void)
+{
+  g_autofree char *agent = g_find_program_in_path ("pkttyagent");
+  g_autofree char *notify_arg = NULL;
+  g_autofree char *process_arg = g_strdup_printf ("%d", (int)getpid ());
+  g_autoptr (GError) error = NULL;
+  int notify[2];
+  char byte;
+
+  if (agent == NULL || !g_unix_open_pipe (notify, FD_CLOEXEC, NULL))
+    return FALSE;
+
+  /* The agent closes its end of the pipe once it is registered. */
+  notify_arg = g_strdup_printf ("--notify-fd=%d", notify[1]);
+  {
+    const char *argv[] = { agent, notify_arg, "--fallback", "--process", process_arg, NULL };
+    int source_fds[] = { notify[1] };
+    int target_fds[] = { notify[1] };
+
+    if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                           -1, -1, -1, source_fds, target_fds, 1, &agent_pid, NULL,
+                                           NULL, NULL, &error))
+      {
+        g_debug ("cannot start %s: %s", agent, error->message);
+        close (notify[0]);
+        close (notify[1]);
+        return FALSE;
+      }
+  }
+  close (notify[1]);
+  while (read (notify[0], &byte, 1) < 0 && errno == EINTR)
+    ;
+  close (notify[0]);
+  return TRUE;
+}
+
+/* Stops the polkit agent that sv_cli_connect() started, if any. */
+void
+sv_cli_stop_polkit_agent (void)
+{
+  if (agent_pid <= 0)
+    return;
+  kill (agent_pid, SIGTERM);
+  while (waitpid (agent_pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  agent_pid = 0;
+}
+
+/* Connects to servind, or prints why not and returns NULL. A user other
+ * than root at a terminal gets a polkit agent, so changing commands can ask
+ * for a password instead of failing. */
 GDBusObjectManager *
 sv_cli_connect (void)
 {
@@ -61,7 +126,13 @@ sv_cli_connect (void)
   GDBusObjectManager *objects = sv_client_connect (NULL, &error);
 
   if (objects == NULL)
-    sv_cli_print_error (error);
+    {
+      sv_cli_print_error (error);
+      return NULL;
+    }
+
+  if (getuid () != 0 && isatty (STDIN_FILENO) && start_polkit_agent ())
+    sv_client_allow_interactive_authorization (objects);
   return objects;
 }
 

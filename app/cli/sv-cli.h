@@ -69,6 +69,7 @@ void sv_cli_set_error_prefix (gboolean prefix);
 void sv_cli_print_error (const GError *error);
 void sv_cli_print_message (const char *format, ...) G_GNUC_PRINTF (1, 2);
 GDBusObjectManager *sv_cli_connect (void);
+void sv_cli_stop_polkit_agent (void);
 SvDBusManager *sv_cli_get_manager (GDBusObjectManager *objects);
 gboolean sv_cli_write_all (int fd, const void *data, gsize length, GError **error);
 gboolean sv_cli_copy_framed (int fd, GError **error);

@@ -170,3 +170,43 @@ sv_client_get_manager (GDBusObjectManager *objects, GCancellable *cancellable, G
     sv_client_error_clean (error ? *error : NULL);
   return manager;
 }
+
+/* Sets ALLOW_INTERACTIVE_AUTHORIZATION on each method call except those to
+ * the bus itself. Proxies address servind by its unique name, so the
+ * destination cannot tell servind's calls apart. A message must be copied
+ * before a filter may change it. */
+static GDBusMessage *
+allow_interaction_filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming,
+                          gpointer user_data)
+{
+  GDBusMessage *copy;
+
+  if (incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL
+      || g_strcmp0 (g_dbus_message_get_destination (message), "org.freedesktop.DBus") == 0)
+    return message;
+
+  /* Without a copy the call goes out unchanged, and polkit denies it instead of asking. */
+  copy = g_dbus_message_copy (message, NULL);
+  if (copy == NULL)
+    return message;
+  g_object_unref (message);
+  g_dbus_message_set_flags (copy, g_dbus_message_get_flags (copy)
+                                      | G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION);
+  return copy;
+}
+
+/**
+ * sv_client_allow_interactive_authorization:
+ * @objects: the object manager client from sv_client_connect()
+ *
+ * Lets polkit ask the user to authenticate, through the polkit agent of the
+ * session or one the caller started, when a call to servind needs it. Calls
+ * then wait for the user, so the caller should only do this when someone can
+ * answer.
+ */
+void
+sv_client_allow_interactive_authorization (GDBusObjectManager *objects)
+{
+  g_dbus_connection_add_filter (sv_client_get_connection (objects), allow_interaction_filter, NULL,
+                                NULL);
+}

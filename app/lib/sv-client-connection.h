@@ -22,5 +22,6 @@ SvDBusManager *sv_client_get_manager (GDBusObjectManager *objects, GCancellable 
                                       GError **error);
 GDBusConnection *sv_client_get_connection (GDBusObjectManager *objects);
 const char *sv_client_get_system_bus_address (void);
+void sv_client_allow_interactive_authorization (GDBusObjectManager *objects);
 
 G_END_DECLS
