@@ -629,3 +629,21 @@ def test_daemon_serves_clients(bus):
         assert text(result)[0].startswith("CONTAINER ID")
     finally:
         daemon.cleanup()
+
+
+@needs_servind
+def test_denied_user_gets_daemon_message(servind):
+    """A user outside the servin group, without a terminal to authenticate on, is refused."""
+    import pwd
+
+    try:
+        pwd.getpwnam("servin-ci-user")
+    except KeyError:
+        pytest.skip("tests/harness/env-up.sh creates the servin-ci-user test user")
+    load_sample(servind)
+    result = servind.servin("run", "--rm", SAMPLE, "true", user="servin-ci-user")
+    assert result.returncode == USAGE_EXIT
+    stderr = text(result)[1]
+    assert stderr.startswith("servin: Error response from daemon: not authorized to call Create")
+    assert "org.servin.container.manage" in stderr
+    assert text(servind.servin("ps", "-a", "-q", check=True))[0] == ""
