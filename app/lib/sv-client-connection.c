@@ -40,7 +40,7 @@ name_has_owner (GDBusConnection *bus, GCancellable *cancellable)
   return has_owner;
 }
 
-/* Asks the bus to start servind unless it already runs. dbus-daemon answers
+/* Asks the bus to start servind unless it already runs. dbus-daemon returns
  * ServiceUnknown when it has no service file for the name, even while the
  * name has an owner, so the owner is checked first. */
 static gboolean
@@ -201,8 +201,8 @@ allow_interaction_filter (GDBusConnection *connection, GDBusMessage *message, gb
  *
  * Lets polkit ask the user to authenticate, through the polkit agent of the
  * session or one the caller started, when a call to servind needs it. Calls
- * then wait for the user, so the caller should only do this when someone can
- * answer.
+ * then wait for the user, so the caller should only do this when a user is
+ * there to type a password.
  */
 void
 sv_client_allow_interactive_authorization (GDBusObjectManager *objects)
