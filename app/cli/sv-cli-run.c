@@ -310,6 +310,32 @@ start_container (SvDBusContainer *container, GError **error)
          != NULL;
 }
 
+/* Reports a failed Start and returns docker run's exit status for it: 127
+ * when the command does not exist, 126 when it cannot be run, else 125.
+ * docker's client tells them apart by the same texts (cli/command/container/
+ * run.go). servind leaves an AutoRemove container that never ran in place,
+ * so it is removed here, as docker does. */
+static int
+report_start_failure (SvDBusContainer *container, GError *error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  const char *message = error->message;
+  int status = SV_CLI_EXIT_USAGE;
+
+  sv_cli_print_error (error);
+  if (strstr (message, "not found in $PATH") || strstr (message, "executable file not found")
+      || strstr (message, "No such file or directory"))
+    status = 127;
+  else if (strstr (message, "ermission denied"))
+    status = 126;
+
+  if (sv_dbus_container_get_auto_remove (container))
+    reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (container), "Remove",
+                                    g_variant_new_parsed ("({'Force': <true>},)"),
+                                    G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  return status;
+}
+
 /**
  * sv_cli_attach_and_wait:
  * @objects: the connection from sv_cli_connect()
@@ -384,9 +410,8 @@ sv_cli_attach_and_wait (GDBusObjectManager *objects, SvDBusContainer *container,
 
   if (error != NULL)
     {
-      sv_cli_print_error (error);
       g_clear_error (&attached.error);
-      return SV_CLI_EXIT_USAGE;
+      return report_start_failure (container, error);
     }
   if (attached.error != NULL)
     {
@@ -481,10 +506,7 @@ run_or_create (const SvCliInvocation *invocation, gboolean run)
     return sv_cli_attach_and_wait (objects, container, options.interactive, TRUE);
 
   if (!start_container (container, &error))
-    {
-      sv_cli_print_error (error);
-      return SV_CLI_EXIT_USAGE;
-    }
+    return report_start_failure (container, error);
   printf ("%s\n", sv_dbus_container_get_id (container));
   return 0;
 }

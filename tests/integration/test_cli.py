@@ -647,3 +647,27 @@ def test_denied_user_gets_daemon_message(servind):
     assert stderr.startswith("servin: Error response from daemon: not authorized to call Create")
     assert "org.servin.container.manage" in stderr
     assert text(servind.servin("ps", "-a", "-q", check=True))[0] == ""
+
+
+@needs_servind
+def test_run_missing_command_exits_127(servind):
+    load_sample(servind)
+    result = servind.servin("run", "--rm", SAMPLE, "nosuchcommand")
+    assert result.returncode == 127
+    assert "nosuchcommand" in text(result)[1]
+    assert text(servind.servin("ps", "-a", "-q", check=True))[0] == ""
+
+    result = servind.servin("run", "-d", "--name", "kept", SAMPLE, "nosuchcommand")
+    assert result.returncode == 127
+    rows = parse_table(text(servind.servin("ps", "-a", check=True))[0])
+    assert [row[6] for row in rows[1:]] == ["kept"]
+
+
+@needs_servind
+def test_run_name_in_use(servind):
+    load_sample(servind)
+    servind.servin("create", "--name", "twice", SAMPLE, check=True)
+    result = servind.servin("run", "--name", "twice", SAMPLE)
+    assert result.returncode == USAGE_EXIT
+    assert text(result)[1].startswith("servin: Error response from daemon: ")
+    assert '"twice"' in text(result)[1]
