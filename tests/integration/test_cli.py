@@ -671,3 +671,14 @@ def test_run_name_in_use(servind):
     assert result.returncode == USAGE_EXIT
     assert text(result)[1].startswith("servin: Error response from daemon: ")
     assert '"twice"' in text(result)[1]
+
+
+@needs_servind
+def test_images_filter_by_reference(servind):
+    load_sample(servind)
+    everything = text(servind.servin("images", check=True))[0]
+    assert text(servind.servin("images", SAMPLE, check=True))[0] == everything
+    assert text(servind.servin("images", f"docker.io/{SAMPLE}:latest", check=True))[0] == everything
+    only_header = text(servind.servin("images", f"{SAMPLE}:other", check=True))[0]
+    assert only_header == "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n"
+    assert text(servind.servin("images", "-q", "busybox", check=True))[0] == ""
