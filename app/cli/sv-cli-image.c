@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib-unix.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,6 +50,20 @@ on_pull_progress_cb (SvDBusJob *job, gpointer user_data)
   g_free (progress->last_status);
   progress->last_status = g_strdup (status);
   fprintf (progress->out, "%s\n", status);
+  fflush (progress->out);
+}
+
+/* Ctrl-C cancels the pull in servind, as it does in docker, instead of
+ * leaving it to run on. The wait then ends with the job's error. */
+static gboolean
+on_pull_interrupted_cb (gpointer user_data)
+{
+  SvDBusJob *job = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sv_dbus_job_call_cancel_sync (job, NULL, &error))
+    sv_cli_print_error (error);
+  return G_SOURCE_CONTINUE;
 }
 
 static const char *
@@ -126,7 +142,14 @@ sv_cli_pull_image (GDBusObjectManager *objects, SvDBusManager *manager, const ch
 
   job = sv_client_get_job (objects, path, NULL, &local_error);
   if (job != NULL)
-    new_id = sv_client_job_wait_sync (job, NULL, on_pull_progress_cb, &progress, &local_error);
+    {
+      guint interrupt_watch = g_unix_signal_add (SIGINT, on_pull_interrupted_cb, job);
+      guint terminate_watch = g_unix_signal_add (SIGTERM, on_pull_interrupted_cb, job);
+
+      new_id = sv_client_job_wait_sync (job, NULL, on_pull_progress_cb, &progress, &local_error);
+      g_source_remove (interrupt_watch);
+      g_source_remove (terminate_watch);
+    }
   if (progress.line_open)
     fprintf (out, "\n");
   g_free (progress.last_status);

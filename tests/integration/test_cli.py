@@ -5,8 +5,10 @@ a real servind on a private bus."""
 
 import os
 import re
+import signal
+import socket
 import subprocess
-import tempfile
+import threading
 import time
 
 import pytest
@@ -682,3 +684,82 @@ def test_images_filter_by_reference(servind):
     only_header = text(servind.servin("images", f"{SAMPLE}:other", check=True))[0]
     assert only_header == "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n"
     assert text(servind.servin("images", "-q", "busybox", check=True))[0] == ""
+
+
+class SlowProxy:
+    """A TCP proxy on 127.0.0.1 that passes the registry's replies on at
+    about 80 kB/s, so a pull lasts long enough to be interrupted."""
+
+    CHUNK = 4096
+    PAUSE = 0.05
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.sockets = []
+        self.stopped = False
+
+    def start(self):
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            self.sockets += [client, server]
+            threading.Thread(target=self._copy, args=(client, server, 0), daemon=True).start()
+            threading.Thread(target=self._copy, args=(server, client, self.PAUSE),
+                             daemon=True).start()
+
+    def _copy(self, source, destination, pause):
+        try:
+            while not self.stopped:
+                data = source.recv(self.CHUNK)
+                if not data:
+                    break
+                destination.sendall(data)
+                time.sleep(pause)
+            destination.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def stop(self):
+        self.stopped = True
+        self.listener.close()
+        for sock in self.sockets:
+            sock.close()
+
+
+@needs_servind
+def test_pull_interrupt_cancels_job(servind, registry):
+    registry.push_archive(SAMPLE_ARCHIVE, "sample")
+    proxy = SlowProxy(registry.port).start()
+    reference = f"127.0.0.1:{proxy.port}/sample:latest"
+    process = subprocess.Popen([SERVIN, "pull", reference], env=servind.env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        seen = []
+        for line in process.stdout:
+            seen.append(line)
+            if line.startswith(b"Downloading sha256:"):
+                break
+        assert seen and seen[-1].startswith(b"Downloading sha256:"), seen
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+        assert process.returncode == 1
+        assert "cancel" in stderr.decode().lower(), stderr
+        assert time.monotonic() - started < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        proxy.stop()
+    assert text(servind.servin("images", "-q", check=True))[0] == ""
