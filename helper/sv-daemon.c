@@ -133,7 +133,8 @@ image_id (SvImage *image)
 static void
 on_image_added (SvImageStore *store, SvImage *image, SvDaemon *self)
 {
-  SvImageObject *object = sv_image_object_new (self->images, image, self->authority);
+  SvImageObject *object = sv_image_object_new (self->images, self->containers, image,
+                                                   self->authority);
 
   g_hash_table_replace (self->image_objects, image_id (image), object);
   g_dbus_object_manager_server_export (

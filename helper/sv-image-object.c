@@ -3,6 +3,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "sv-engine-error.h"
 #include "sv-helper-error.h"
 
 /* One image on the bus, at /org/servin/Servin1/images/HEX. */
@@ -11,6 +12,7 @@ struct _SvImageObject
   GObject parent_instance;
 
   SvImageStore *store;
+  SvContainerStore *containers;
   SvImage *image;
   SvDBusObjectSkeleton *object;
   SvDBusImage *iface;
@@ -24,6 +26,7 @@ sv_image_object_finalize (GObject *object)
   SvImageObject *self = SV_IMAGE_OBJECT (object);
 
   g_clear_object (&self->store);
+  g_clear_object (&self->containers);
   g_clear_object (&self->image);
   g_clear_object (&self->object);
   g_clear_object (&self->iface);
@@ -73,6 +76,46 @@ sv_image_object_sync (SvImageObject *self)
   sv_dbus_image_set_architecture (self->iface, architecture != NULL ? architecture : "");
 }
 
+/* Whether removing @reference deletes the image rather than one of several tags. */
+static gboolean
+removal_deletes_image (SvDBusImage *iface, const char *reference)
+{
+  const char *const *tags = sv_dbus_image_get_repo_tags (iface);
+  const char *const *digests = sv_dbus_image_get_repo_digests (iface);
+  guint names = (tags != NULL ? g_strv_length ((GStrv) tags) : 0)
+                + (digests != NULL ? g_strv_length ((GStrv) digests) : 0);
+
+  return g_str_equal (reference, sv_dbus_image_get_id (iface)) || names <= 1;
+}
+
+/* Fail with CONFLICT when a container was created from the image, because the
+ * container's root filesystem stacks the image's layers. Unlike docker's
+ * rmi -f, force does not help: the store cannot keep an untagged image's
+ * layers for a stopped container, so the container must go first. */
+static gboolean
+check_unused (SvImageObject *self, GError **error)
+{
+  g_autoptr (GPtrArray) containers = sv_container_store_list (self->containers);
+  const char *id = sv_dbus_image_get_id (self->iface);
+
+  for (guint i = 0; i < containers->len; i++)
+    {
+      g_autofree char *image_id = NULL;
+      g_autofree char *name = NULL;
+
+      g_object_get (g_ptr_array_index (containers, i), "image-id", &image_id, "name", &name,
+                    NULL);
+      if (g_strcmp0 (image_id, id) == 0)
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                       "image %s is used by container %s: remove the container first", id,
+                       name);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 on_handle_remove (SvDBusImage *iface,
                   GDBusMethodInvocation *invocation,
@@ -90,7 +133,9 @@ on_handle_remove (SvDBusImage *iface,
 
   g_info ("Removing image %s (%s)%s for %s", sv_dbus_image_get_id (iface), reference,
           force ? " (forced)" : "", g_dbus_method_invocation_get_sender (invocation));
-  if (!sv_image_store_remove (self->store, reference, force, &error))
+  if (removal_deletes_image (iface, reference) && !check_unused (self, &error))
+    sv_helper_return_error (invocation, error);
+  else if (!sv_image_store_remove (self->store, reference, force, &error))
     sv_helper_return_error (invocation, error);
   else
     sv_dbus_image_complete_remove (iface, invocation);
@@ -109,7 +154,10 @@ on_handle_inspect (SvDBusImage *iface, GDBusMethodInvocation *invocation, SvImag
 }
 
 SvImageObject *
-sv_image_object_new (SvImageStore *store, SvImage *image, SvAuthority *authority)
+sv_image_object_new (SvImageStore *store,
+                     SvContainerStore *containers,
+                     SvImage *image,
+                     SvAuthority *authority)
 {
   SvImageObject *self = g_object_new (SV_TYPE_IMAGE_OBJECT, NULL);
   g_autofree char *id = NULL;
@@ -118,6 +166,7 @@ sv_image_object_new (SvImageStore *store, SvImage *image, SvAuthority *authority
   g_object_get (image, "id", &id, NULL);
   path = sv_image_object_path_for (id);
   self->store = g_object_ref (store);
+  self->containers = g_object_ref (containers);
   self->image = g_object_ref (image);
   self->object = sv_dbus_object_skeleton_new (path);
   self->iface = sv_dbus_image_skeleton_new ();

@@ -479,6 +479,21 @@ def test_rmi(servind):
 
 
 @needs_servind
+def test_rmi_image_in_use(servind):
+    load_sample(servind)
+    servind.servin("run", "-d", "--name", "user", SAMPLE, "sleep", "1000", check=True)
+    for flags in ((), ("-f",)):
+        result = servind.servin("rmi", *flags, SAMPLE)
+        assert result.returncode == 1
+        assert "used by container user" in text(result)[1]
+    assert SAMPLE in text(servind.servin("images", check=True))[0]
+
+    servind.servin("rm", "-f", "user", check=True)
+    result = servind.servin("rmi", SAMPLE)
+    assert result.returncode == 0, result.stderr
+
+
+@needs_servind
 def test_inspect(servind):
     import json
 
