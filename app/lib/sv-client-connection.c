@@ -40,6 +40,28 @@ name_has_owner (GDBusConnection *bus, GCancellable *cancellable)
   return has_owner;
 }
 
+/* Turns the error of StartServiceByName into SV_CLIENT_ERROR_NO_SERVICE,
+ * keeping cancellation as it is. */
+static void
+propagate_start_error (GError *start_error, GError **error)
+{
+  if (g_error_matches (start_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, start_error);
+      return;
+    }
+
+  if (g_error_matches (start_error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
+    set_no_service_error (error, NULL);
+  else
+    {
+      /* The bus has a service file, but starting servind failed. */
+      g_dbus_error_strip_remote_error (start_error);
+      set_no_service_error (error, start_error->message);
+    }
+  g_error_free (start_error);
+}
+
 /* Asks the bus to start servind unless it already runs. dbus-daemon returns
  * ServiceUnknown when it has no service file for the name, even while the
  * name has an owner, so the owner is checked first. */
@@ -47,7 +69,7 @@ static gboolean
 start_service (GDBusConnection *bus, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GError) local_error = NULL;
+  GError *local_error = NULL;
 
   if (name_has_owner (bus, cancellable))
     return TRUE;
@@ -59,22 +81,44 @@ start_service (GDBusConnection *bus, GCancellable *cancellable, GError **error)
   if (reply != NULL)
     return TRUE;
 
-  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  propagate_start_error (local_error, error);
+  return FALSE;
+}
+
+static void
+set_no_bus_error (GError **error, GError *bus_error)
+{
+  g_dbus_error_strip_remote_error (bus_error);
+  g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_NO_BUS,
+               "cannot connect to the system bus at %s: %s. Start the system bus, or set "
+               "DBUS_SYSTEM_BUS_ADDRESS",
+               sv_client_get_system_bus_address (), bus_error->message);
+}
+
+/* Checks the new object manager client; returns it, or NULL with @error set. */
+static GDBusObjectManager *
+check_objects (GDBusObjectManager *objects, GError *list_error, GError **error)
+{
+  g_autofree char *owner = NULL;
+
+  if (objects == NULL)
     {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
+      g_dbus_error_strip_remote_error (list_error);
+      g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_FAILED,
+                   "cannot list servind's objects at %s: %s", SV_CLIENT_ROOT_PATH,
+                   list_error->message);
+      return NULL;
     }
 
-  if (g_error_matches (local_error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
+  /* servind may have exited between the start request and the listing. */
+  owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (objects));
+  if (owner == NULL)
     {
       set_no_service_error (error, NULL);
-      return FALSE;
+      g_object_unref (objects);
+      return NULL;
     }
-
-  /* The bus has a service file, but starting servind failed. */
-  g_dbus_error_strip_remote_error (local_error);
-  set_no_service_error (error, local_error->message);
-  return FALSE;
+  return objects;
 }
 
 /**
@@ -97,9 +141,8 @@ GDBusObjectManager *
 sv_client_connect (GCancellable *cancellable, GError **error)
 {
   g_autoptr (GDBusConnection) bus = NULL;
-  g_autoptr (GDBusObjectManager) objects = NULL;
   g_autoptr (GError) local_error = NULL;
-  g_autofree char *owner = NULL;
+  GDBusObjectManager *objects;
 
   /* Registers servind's D-Bus error names, so its errors arrive as
    * SV_DBUS_ERROR codes instead of G_IO_ERROR_DBUS_ERROR. */
@@ -108,11 +151,7 @@ sv_client_connect (GCancellable *cancellable, GError **error)
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, cancellable, &local_error);
   if (bus == NULL)
     {
-      g_dbus_error_strip_remote_error (local_error);
-      g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_NO_BUS,
-                   "cannot connect to the system bus at %s: %s. Start the system bus, or set "
-                   "DBUS_SYSTEM_BUS_ADDRESS",
-                   sv_client_get_system_bus_address (), local_error->message);
+      set_no_bus_error (error, local_error);
       return NULL;
     }
 
@@ -122,24 +161,160 @@ sv_client_connect (GCancellable *cancellable, GError **error)
   objects = sv_dbus_object_manager_client_new_sync (
       bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, SV_CLIENT_BUS_NAME,
       SV_CLIENT_ROOT_PATH, cancellable, &local_error);
+  return check_objects (objects, local_error, error);
+}
+
+/* The steps of sv_client_connect_async(), each a callback of the one before:
+ * get the bus, ask whether servind runs, start it if not, list its objects. */
+
+static void
+on_objects_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) local_error = NULL;
+  GError *error = NULL;
+  GDBusObjectManager *objects;
+
+  objects = sv_dbus_object_manager_client_new_finish (result, &local_error);
+  if (objects == NULL && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, g_steal_pointer (&local_error));
+      return;
+    }
+  objects = check_objects (objects, local_error, &error);
   if (objects == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, objects, g_object_unref);
+}
+
+static void
+list_objects_async (GTask *task)
+{
+  GDBusConnection *bus = g_task_get_task_data (task);
+
+  sv_dbus_object_manager_client_new (bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
+                                     SV_CLIENT_BUS_NAME, SV_CLIENT_ROOT_PATH,
+                                     g_task_get_cancellable (task), on_objects_ready_cb, task);
+}
+
+static void
+on_service_started_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  g_autoptr (GVariant) reply = NULL;
+  GError *local_error = NULL;
+  GError *error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &local_error);
+  if (reply == NULL)
     {
-      g_dbus_error_strip_remote_error (local_error);
-      g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_FAILED,
-                   "cannot list servind's objects at %s: %s", SV_CLIENT_ROOT_PATH,
-                   local_error->message);
-      return NULL;
+      propagate_start_error (local_error, &error);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  list_objects_async (task);
+}
+
+static void
+on_name_has_owner_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GDBusConnection *bus = G_DBUS_CONNECTION (source);
+  g_autoptr (GVariant) reply = NULL;
+  GError *local_error = NULL;
+  gboolean has_owner = FALSE;
+
+  reply = g_dbus_connection_call_finish (bus, result, &local_error);
+  if (reply == NULL && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, local_error);
+      g_object_unref (task);
+      return;
+    }
+  /* Any other failure of NameHasOwner leaves the answer to StartServiceByName. */
+  g_clear_error (&local_error);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has_owner);
+
+  if (has_owner)
+    {
+      list_objects_async (task);
+      return;
+    }
+  g_dbus_connection_call (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "StartServiceByName", g_variant_new ("(su)", SV_CLIENT_BUS_NAME, 0), G_VARIANT_TYPE ("(u)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, g_task_get_cancellable (task), on_service_started_cb, task);
+}
+
+static void
+on_bus_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GDBusConnection *bus;
+  g_autoptr (GError) local_error = NULL;
+  GError *error = NULL;
+
+  bus = g_bus_get_finish (result, &local_error);
+  if (bus == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&local_error));
+      else
+        {
+          set_no_bus_error (&error, local_error);
+          g_task_return_error (task, error);
+        }
+      g_object_unref (task);
+      return;
     }
 
-  /* servind may have exited between the start request and the listing. */
-  owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (objects));
-  if (owner == NULL)
-    {
-      set_no_service_error (error, NULL);
-      return NULL;
-    }
+  g_task_set_task_data (task, bus, g_object_unref);
+  g_dbus_connection_call (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+      g_variant_new ("(s)", SV_CLIENT_BUS_NAME), G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
+      g_task_get_cancellable (task), on_name_has_owner_cb, task);
+}
 
-  return g_steal_pointer (&objects);
+/**
+ * sv_client_connect_async:
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on the caller's thread-default main context when done
+ * @user_data: data for @callback
+ *
+ * Does what sv_client_connect() does without blocking: connects to the
+ * system bus, starts servind through bus activation if needed and lists
+ * its objects. Call sv_client_connect_finish() in @callback.
+ */
+void
+sv_client_connect_async (GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, sv_client_connect_async);
+  sv_dbus_error_quark ();
+  g_bus_get (G_BUS_TYPE_SYSTEM, cancellable, on_bus_ready_cb, task);
+}
+
+/**
+ * sv_client_connect_finish:
+ * @result: the result passed to the callback of sv_client_connect_async()
+ * @error: return location for an error
+ *
+ * Fails with the errors of sv_client_connect(), or %G_IO_ERROR_CANCELLED.
+ *
+ * Returns: (transfer full): the object manager client, or %NULL
+ */
+GDBusObjectManager *
+sv_client_connect_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sv_client_connect_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* The bus connection that @objects, from sv_client_connect(), uses. */
