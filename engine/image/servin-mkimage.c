@@ -2,7 +2,9 @@
 
 /* servin-mkimage builds small real images from a static busybox, for the quick start and
  * the tests: the sample image, a two-layer image with whiteouts, and a two-platform
- * index. Output is an OCI image layout folder or a tar of one. */
+ * index. With --rootfs it instead packs host folders, one layer per folder, as the pull
+ * benchmark does with a debootstrap root file system. Output is an OCI image layout
+ * folder or a tar of one. */
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -28,6 +30,7 @@ typedef struct
   char *compression_name;
   gboolean two_layer;
   gboolean multiarch;
+  GStrv rootfs; /* host folders, one layer each, bottom first; NULL for busybox images */
 
   SvLayerCompression compression;
   gint64 mtime;
@@ -138,9 +141,29 @@ finish_layer (SvLayerWriter *layer, GPtrArray *layers, GPtrArray *diff_ids, GErr
   return descriptor;
 }
 
+/* One layer per --rootfs folder, with the folder's contents at the image root. */
 static gboolean
-write_layers (Options *opts, SvImageWriter *writer, const Platform *platform, GPtrArray *layers,
-              GPtrArray *diff_ids, GError **error)
+write_rootfs_layers (Options *opts, SvImageWriter *writer, GPtrArray *layers, GPtrArray *diff_ids,
+                     GError **error)
+{
+  for (char **dir = opts->rootfs; *dir; dir++)
+    {
+      g_autoptr (SvLayerWriter) layer = begin_layer (opts, writer, error);
+
+      if (layer == NULL || !sv_layer_writer_add_tree (layer, *dir, "", error)
+          || finish_layer (layer, layers, diff_ids, error) == NULL)
+        {
+          g_prefix_error (error, "cannot pack --rootfs %s: ", *dir);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+write_busybox_layers (Options *opts, SvImageWriter *writer, const Platform *platform,
+                      GPtrArray *layers, GPtrArray *diff_ids, GError **error)
 {
   g_autoptr (SvLayerWriter) base = begin_layer (opts, writer, error);
   g_autoptr (SvLayerWriter) upper = NULL;
@@ -179,6 +202,35 @@ write_layers (Options *opts, SvImageWriter *writer, const Platform *platform, GP
          && finish_layer (upper, layers, diff_ids, error) != NULL;
 }
 
+static gboolean
+write_layers (Options *opts, SvImageWriter *writer, const Platform *platform, GPtrArray *layers,
+              GPtrArray *diff_ids, GError **error)
+{
+  if (opts->rootfs != NULL)
+    return write_rootfs_layers (opts, writer, layers, diff_ids, error);
+  return write_busybox_layers (opts, writer, platform, layers, diff_ids, error);
+}
+
+/* One "created_by" text per layer written by write_layers. */
+static GPtrArray *
+layer_history (Options *opts)
+{
+  GPtrArray *history = g_ptr_array_new_with_free_func (g_free);
+
+  if (opts->rootfs != NULL)
+    for (guint i = 0; opts->rootfs[i]; i++)
+      g_ptr_array_add (history, g_strdup_printf ("servin-mkimage: --rootfs folder %u", i + 1));
+  else
+    {
+      g_ptr_array_add (history, g_strdup ("servin-mkimage: busybox root file system"));
+      if (opts->two_layer)
+        g_ptr_array_add (history, g_strdup ("servin-mkimage: whiteout and opaque folder"));
+    }
+
+  g_ptr_array_add (history, NULL);
+  return history;
+}
+
 /* Writes one platform's layers, config and manifest; returns the manifest descriptor
  * with its platform set. */
 static SvDescriptor *
@@ -189,10 +241,10 @@ write_image (Options *opts, SvImageWriter *writer, const Platform *platform, GEr
   g_autoptr (GPtrArray) diff_ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (SvDescriptor) config_descriptor = NULL;
   g_autoptr (JsonObject) config = NULL;
+  g_autoptr (GPtrArray) history = layer_history (opts);
   const char *env[] = { "PATH=" DEFAULT_PATH, NULL };
-  const char *cmd[] = { "echo", "Hello from Servin!", NULL };
-  const char *history[] = { "servin-mkimage: busybox root file system",
-                            "servin-mkimage: whiteout and opaque folder", NULL };
+  const char *busybox_cmd[] = { "echo", "Hello from Servin!", NULL };
+  const char *rootfs_cmd[] = { "/bin/sh", NULL };
   SvDescriptor *manifest;
   SvImageConfigSpec spec = {
     .os = "linux",
@@ -200,16 +252,14 @@ write_image (Options *opts, SvImageWriter *writer, const Platform *platform, GEr
     .variant = platform->variant,
     .created = opts->mtime,
     .env = env,
-    .cmd = cmd,
-    .working_dir = "/srv",
+    .cmd = opts->rootfs != NULL ? rootfs_cmd : busybox_cmd,
+    .working_dir = opts->rootfs != NULL ? NULL : "/srv",
+    .history = (const char *const *)history->pdata,
   };
 
   if (!write_layers (opts, writer, platform, layers, diff_ids, error))
     return NULL;
 
-  if (!opts->two_layer)
-    history[1] = NULL;
-  spec.history = history;
   g_ptr_array_add (diff_ids, NULL);
   config = sv_image_config_new (&spec, (const char *const *)diff_ids->pdata);
   config_descriptor = sv_image_writer_write_config (writer, config, error);
@@ -284,6 +334,42 @@ list_applets (Options *opts, GError **error)
   return TRUE;
 }
 
+/* Checks that each --rootfs is a folder. Times come from the newest of their modification
+ * times, so the same folders give the same digests. */
+static gboolean
+check_rootfs (Options *opts, GError **error)
+{
+  GStatBuf st;
+
+  if (opts->two_layer || opts->multiarch)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "--rootfs cannot be combined with --two-layer or --multiarch");
+      return FALSE;
+    }
+
+  opts->mtime = 0;
+  for (char **dir = opts->rootfs; *dir; dir++)
+    {
+      if (g_stat (*dir, &st) != 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND,
+                       "cannot read --rootfs %s: %s", *dir, g_strerror (saved_errno));
+          return FALSE;
+        }
+      if (!S_ISDIR (st.st_mode))
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "invalid --rootfs %s: not a folder", *dir);
+          return FALSE;
+        }
+      opts->mtime = MAX (opts->mtime, (gint64)st.st_mtime);
+    }
+
+  return TRUE;
+}
+
 static gboolean
 check_options (Options *opts, GError **error)
 {
@@ -306,6 +392,9 @@ check_options (Options *opts, GError **error)
                    "invalid --compression \"%s\": use gzip or zstd", opts->compression_name);
       return FALSE;
     }
+
+  if (opts->rootfs != NULL)
+    return check_rootfs (opts, error);
 
   if (g_stat (opts->busybox, &st) != 0)
     {
@@ -364,11 +453,16 @@ main (int argc, char **argv)
       "Add a second layer with a whiteout and an opaque folder", NULL },
     { "multiarch", 0, 0, G_OPTION_ARG_NONE, &opts.multiarch,
       "Write an index of a linux/arm64/v8 and a linux/amd64 image", NULL },
+    { "rootfs", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.rootfs,
+      "Pack the files below DIR as one layer instead of busybox; repeat for more layers, "
+      "bottom first",
+      "DIR" },
     { NULL },
   };
 
   setlocale (LC_ALL, "");
-  context = g_option_context_new ("- build a busybox image for Servin");
+  context = g_option_context_new ("- build a busybox image, or an image of host folders, "
+                                  "for Servin");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {

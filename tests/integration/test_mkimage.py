@@ -3,6 +3,7 @@
 layouts, and a real docker-registry on 127.0.0.1 accepts them and serves the
 same manifests back."""
 
+import gzip
 import hashlib
 import json
 import os
@@ -158,6 +159,70 @@ def test_same_input_same_archive(tmp_path):
         assert a.read() == b.read()
 
 
+def make_rootfs_folders(base):
+    """Two host folders for --rootfs: the top level, and /usr with an owned tool."""
+    lower = base / "lower"
+    (lower / "etc").mkdir(parents=True)
+    (lower / "etc" / "os-release").write_text("ID=servin-test\n")
+    os.link(lower / "etc" / "os-release", lower / "etc" / "os-release.link")
+    os.symlink("usr/bin", lower / "bin")
+    upper = base / "upper"
+    (upper / "usr" / "bin").mkdir(parents=True)
+    tool = upper / "usr" / "bin" / "tool"
+    tool.write_text("#!/bin/sh\necho tool\n")
+    # chown clears the set-user-ID bit, so it comes first.
+    os.chown(tool, 1000, 50)
+    os.chmod(tool, 0o4751)
+    return str(lower), str(upper)
+
+
+def test_rootfs_one_layer_per_folder(tmp_path, registry):
+    lower, upper = make_rootfs_folders(tmp_path)
+    layout = str(tmp_path / "layout")
+    mkimage("--layout", layout, "--tag", "rootfs", "--rootfs", lower, "--rootfs", upper)
+    manifest = json.loads(read_blob(layout, layout_top(layout)["digest"]))
+    config = json.loads(read_blob(layout, manifest["config"]["digest"]))
+
+    assert len(manifest["layers"]) == 2
+    assert layer_names(layout, manifest["layers"][0]) == {
+        "bin", "etc", "etc/os-release", "etc/os-release.link"}
+    assert layer_names(layout, manifest["layers"][1]) == {"usr", "usr/bin", "usr/bin/tool"}
+    assert config["config"]["Cmd"] == ["/bin/sh"]
+    assert [h["created_by"] for h in config["history"]] == [
+        "servin-mkimage: --rootfs folder 1", "servin-mkimage: --rootfs folder 2"]
+
+    for layer, diff_id in zip(manifest["layers"], config["rootfs"]["diff_ids"]):
+        with gzip.open(os.path.join(layout, "blobs", "sha256", layer["digest"][7:])) as tar:
+            assert "sha256:" + hashlib.sha256(tar.read()).hexdigest() == diff_id
+
+    lower_tar = os.path.join(layout, "blobs", "sha256", manifest["layers"][0]["digest"][7:])
+    with tarfile.open(lower_tar) as tar:
+        assert tar.getmember("bin").issym()
+        assert tar.getmember("bin").linkname == "usr/bin"
+        assert tar.getmember("etc/os-release.link").islnk()
+        assert tar.getmember("etc/os-release.link").linkname == "etc/os-release"
+        assert tar.extractfile("etc/os-release").read() == b"ID=servin-test\n"
+    upper_tar = os.path.join(layout, "blobs", "sha256", manifest["layers"][1]["digest"][7:])
+    with tarfile.open(upper_tar) as tar:
+        tool = tar.getmember("usr/bin/tool")
+        assert tool.mode == 0o4751
+        assert (tool.uid, tool.gid) == (1000, 50)
+
+    pushed = registry.push_layout(layout, "rootfs", "servin/rootfs")
+    inspected = skopeo_json("inspect", "--tls-verify=false", f"docker://{pushed}")
+    assert inspected["Layers"] == [layer["digest"] for layer in manifest["layers"]]
+
+
+def test_rootfs_same_folders_same_archive(tmp_path):
+    lower, upper = make_rootfs_folders(tmp_path)
+    first = str(tmp_path / "a.tar")
+    second = str(tmp_path / "b.tar")
+    mkimage("--output", first, "--rootfs", lower, "--rootfs", upper)
+    mkimage("--output", second, "--rootfs", lower, "--rootfs", upper)
+    with open(first, "rb") as a, open(second, "rb") as b:
+        assert a.read() == b.read()
+
+
 def test_bad_options(tmp_path):
     result = subprocess.run([MKIMAGE, "--output", str(tmp_path / "x.tar"), "--compression", "xz"],
                             capture_output=True, text=True, timeout=60)
@@ -170,3 +235,26 @@ def test_bad_options(tmp_path):
     assert result.returncode == 1
     assert "busybox-static" in result.stderr
     assert not os.path.exists(tmp_path / "x.tar")
+
+
+def test_bad_rootfs_options(tmp_path):
+    output = tmp_path / "x.tar"
+    result = subprocess.run([MKIMAGE, "--output", str(output), "--rootfs",
+                             str(tmp_path / "missing")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"cannot read --rootfs {tmp_path / 'missing'}" in result.stderr
+
+    (tmp_path / "file").write_text("not a folder\n")
+    result = subprocess.run([MKIMAGE, "--output", str(output), "--rootfs",
+                             str(tmp_path / "file")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "not a folder" in result.stderr
+
+    result = subprocess.run([MKIMAGE, "--output", str(output), "--rootfs", str(tmp_path),
+                             "--two-layer"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "--rootfs cannot be combined" in result.stderr
+    assert not output.exists()
