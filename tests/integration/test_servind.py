@@ -76,13 +76,16 @@ def test_second_client_sees_state_changes(servind):
 
 
 def test_pull_failure_kept_in_job(servind):
+    # The job lives while the connection that started it is on the bus.
+    connection = dbus_call.connect(servind.bus.address)
     reply, error, _ = dbus_call.call(servind.bus.address, MANAGER, "Manager", "Pull",
-                                     "sa{sv}", ["127.0.0.1:9/missing:latest", {}])
+                                     "sa{sv}", ["127.0.0.1:9/missing:latest", {}],
+                                     connection=connection)
     assert error is None
     job = reply[0]
-    connection = dbus_call.connect(servind.bus.address)
     props = Gio.DBusProxy.new_sync(connection, Gio.DBusProxyFlags.NONE, None,
                                    "org.servin.Servin1", job, "org.servin.Servin1.Job", None)
+    assert props.get_cached_property("Operation").unpack() == "pull"
     deadline = GLib.get_monotonic_time() + 30 * 1000000
     while not props.get_cached_property("Completed").unpack():
         assert GLib.get_monotonic_time() < deadline, "the pull job never completed"
