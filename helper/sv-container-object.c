@@ -96,12 +96,12 @@ sync_properties (SvContainerObject *self)
   g_auto (GStrv) labels = NULL;
   int state = 0, exit_code = 0;
   guint64 created = 0, started_at = 0, finished_at = 0;
-  gboolean auto_remove = FALSE;
+  gboolean auto_remove = FALSE, oom_killed = FALSE;
 
-  g_object_get (self->container, "id", &id, "name", &name, "image", &image, "image-id",
-                &image_id, "command", &command, "state", &state, "exit-code", &exit_code,
-                "created", &created, "started-at", &started_at, "finished-at", &finished_at,
-                "auto-remove", &auto_remove, "labels", &labels, NULL);
+  g_object_get (self->container, "id", &id, "name", &name, "image", &image, "image-id", &image_id,
+                "command", &command, "state", &state, "exit-code", &exit_code, "oom-killed",
+                &oom_killed, "created", &created, "started-at", &started_at, "finished-at",
+                &finished_at, "auto-remove", &auto_remove, "labels", &labels, NULL);
 
   sv_dbus_container_set_id (self->iface, id);
   sv_dbus_container_set_name (self->iface, name);
@@ -110,6 +110,7 @@ sync_properties (SvContainerObject *self)
   sv_dbus_container_set_command (self->iface, command);
   sv_dbus_container_set_state (self->iface, state_to_string (state));
   sv_dbus_container_set_exit_code (self->iface, exit_code);
+  sv_dbus_container_set_oomkilled (self->iface, oom_killed);
   sv_dbus_container_set_created (self->iface, created);
   sv_dbus_container_set_started_at (self->iface, started_at);
   sv_dbus_container_set_finished_at (self->iface, finished_at);

@@ -441,7 +441,8 @@ read_pid_file (SvContainer *self)
   return (int)pid;
 }
 
-/* Read STATE/exit ({"exit_code":N,"signal":S,"finished_at":"RFC3339"}) left by the monitor. */
+/* Read STATE/exit ({"exit_code":N,"signal":S,"finished_at":"RFC3339"}, plus "oom_killed":true
+ * after an OOM kill) left by the monitor. Sets self->oom_killed. */
 static gboolean
 read_exit_file (SvContainer *self, int *exit_code, guint64 *finished_at)
 {
@@ -470,6 +471,7 @@ read_exit_file (SvContainer *self, int *exit_code, guint64 *finished_at)
     }
   object = json_node_get_object (root);
   *exit_code = json_object_get_int_member (object, "exit_code");
+  self->oom_killed = json_object_get_boolean_member_with_default (object, "oom_killed", FALSE);
   finished = json_object_get_string_member_with_default (object, "finished_at", NULL);
   time = finished != NULL ? g_date_time_new_from_iso8601 (finished, NULL) : NULL;
   *finished_at = time != NULL ? g_date_time_to_unix (time) : g_get_real_time () / G_USEC_PER_SEC;
@@ -579,7 +581,8 @@ finish_exit (SvContainer *self, int exit_code, guint64 finished_at)
   if (!sv_container_save (self, &error))
     g_warning ("%s", error->message);
   sv_container_release_runtime_state (self);
-  g_info ("container %s (%s) exited with code %d", self->id, self->name, exit_code);
+  g_info ("container %s (%s) exited with code %d%s", self->id, self->name, exit_code,
+          self->oom_killed ? " after the OOM killer killed a process of it" : "");
   sv_container_notify_state (self);
 
   complete_tasks (&self->stoppers, FALSE, exit_code, NULL);
@@ -765,6 +768,7 @@ sv_container_start (SvContainer *self, GError **error)
 
   self->state = SV_CONTAINER_STATE_RUNNING;
   self->exit_code = 0;
+  self->oom_killed = FALSE;
   self->started_at = g_get_real_time () / G_USEC_PER_SEC;
   self->pid = read_pid_file (self);
   if (!sv_container_save (self, &start_error))

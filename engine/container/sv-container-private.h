@@ -23,6 +23,7 @@ struct _SvContainer
   char *image_id;
   JsonObject *container_config; /* Docker's "Config": the image's merged with the options */
   char **diff_ids;              /* bottom layer first */
+  JsonObject *host_config;      /* Docker's "HostConfig" resource fields and AutoRemove */
   gboolean auto_remove;
   guint64 created;
   char *command;
@@ -36,6 +37,7 @@ struct _SvContainer
   /* State, saved in the record */
   SvContainerState state;
   int exit_code;
+  gboolean oom_killed; /* the kernel's OOM killer killed a process of the last run */
   guint64 started_at;
   guint64 finished_at;
   int pid;
@@ -62,8 +64,8 @@ SvContainer *sv_container_new_from_record (SvConfig *config, SvLayerStore *layer
                                            GError **error);
 SvContainer *sv_container_new (SvConfig *config, SvLayerStore *layers, const char *id,
                                const char *name, const char *image, const char *image_id,
-                               JsonObject *container_config, const char *const *diff_ids,
-                               gboolean auto_remove);
+                               JsonObject *container_config, JsonObject *host_config,
+                               const char *const *diff_ids);
 gboolean sv_container_save (SvContainer *self, GError **error);
 void sv_container_set_exit_func (SvContainer *self, SvContainerExitFunc func, gpointer user_data);
 char **sv_container_get_layer_paths (SvContainer *self, GError **error);

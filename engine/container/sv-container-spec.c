@@ -60,9 +60,12 @@ static const struct
   const char *key;
   const char *type;
 } option_types[] = {
-  { "Image", "s" },      { "Cmd", "as" },      { "Entrypoint", "as" }, { "Env", "as" },
-  { "WorkingDir", "s" }, { "User", "s" },      { "Hostname", "s" },    { "Labels", "a{ss}" },
-  { "Tty", "b" },        { "OpenStdin", "b" }, { "AutoRemove", "b" },
+  { "Image", "s" },      { "Cmd", "as" },         { "Entrypoint", "as" },
+  { "Env", "as" },       { "WorkingDir", "s" },   { "User", "s" },
+  { "Hostname", "s" },   { "Labels", "a{ss}" },   { "Tty", "b" },
+  { "OpenStdin", "b" },  { "AutoRemove", "b" },   { "Memory", "x" },
+  { "MemorySwap", "x" }, { "PidsLimit", "x" },    { "NanoCpus", "x" },
+  { "CpuShares", "x" },  { "Ulimits", "aa{sv}" }, { "IgnoreUnsupportedLimits", "b" },
 };
 
 void
@@ -643,27 +646,6 @@ build_capabilities (void)
   return caps;
 }
 
-static JsonArray *
-build_rlimits (const SvContainerSpecInput *input)
-{
-  JsonArray *rlimits = json_array_new ();
-  JsonObject *nofile = json_object_new ();
-  guint64 limit = SV_CONTAINER_DEFAULT_NOFILE;
-
-  if (input->host_nofile_limit < limit)
-    {
-      g_info (
-          "container %s: RLIMIT_NOFILE lowered from %u to the host's hard limit %" G_GUINT64_FORMAT,
-          input->id, SV_CONTAINER_DEFAULT_NOFILE, input->host_nofile_limit);
-      limit = input->host_nofile_limit;
-    }
-  json_object_set_string_member (nofile, "type", "RLIMIT_NOFILE");
-  json_object_set_int_member (nofile, "hard", limit);
-  json_object_set_int_member (nofile, "soft", limit);
-  json_array_add_object_element (rlimits, nofile);
-  return rlimits;
-}
-
 static void
 add_device_rule (JsonArray *rules, gboolean allow, const char *type, gint64 major_number,
                  gint64 minor_number, const char *access)
@@ -683,7 +665,7 @@ add_device_rule (JsonArray *rules, gboolean allow, const char *type, gint64 majo
 
 /* Docker's device cgroup rules: deny everything but the standard character devices. */
 static JsonObject *
-build_resources (void)
+build_device_resources (void)
 {
   JsonObject *resources = json_object_new ();
   JsonArray *devices = json_array_new ();
@@ -705,12 +687,20 @@ build_resources (void)
 }
 
 static JsonObject *
-build_linux (const SvContainerSpecInput *input)
+build_linux (const SvContainerSpecInput *input, GError **error)
 {
-  JsonObject *linux_object = json_object_new ();
+  static const SvCgroupSupport all_supported = { TRUE, TRUE, TRUE, TRUE, TRUE };
+  g_autoptr (JsonObject) resources = build_device_resources ();
+  JsonObject *linux_object;
   JsonArray *ns_array = json_array_new ();
   g_autofree char *cgroups_path = g_strdup_printf ("%s/%s", input->cgroup_parent, input->id);
 
+  if (!sv_container_resources_build (input->host_config,
+                                     input->cgroup_support ? input->cgroup_support : &all_supported,
+                                     input->id, resources, error))
+    return NULL;
+
+  linux_object = json_object_new ();
   for (gsize i = 0; namespaces[i] != NULL; i++)
     {
       JsonObject *ns = json_object_new ();
@@ -719,7 +709,7 @@ build_linux (const SvContainerSpecInput *input)
     }
   json_object_set_array_member (linux_object, "namespaces", ns_array);
   json_object_set_string_member (linux_object, "cgroupsPath", cgroups_path);
-  json_object_set_object_member (linux_object, "resources", build_resources ());
+  json_object_set_object_member (linux_object, "resources", g_steal_pointer (&resources));
   json_object_set_array_member (linux_object, "maskedPaths", strv_to_array (masked_paths));
   json_object_set_array_member (linux_object, "readonlyPaths", strv_to_array (readonly_paths));
   return linux_object;
@@ -790,14 +780,17 @@ build_process (const SvContainerSpecInput *input, const SvContainerUser *user, c
   json_object_set_array_member (process, "env", build_env (input->config, user));
   json_object_set_string_member (process, "cwd", get_string_member (input->config, "WorkingDir"));
   json_object_set_object_member (process, "capabilities", build_capabilities ());
-  json_object_set_array_member (process, "rlimits", build_rlimits (input));
+  json_object_set_array_member (
+      process, "rlimits",
+      sv_container_resources_build_rlimits (input->host_config, input->host_rlimits, input->id));
   json_object_set_boolean_member (process, "noNewPrivileges", FALSE);
   return process;
 }
 
 /* Generate the OCI runtime config.json of a container from its merged config. The bundle's
  * root is "rootfs" beside config.json. Fails with INVALID_ARGUMENT when no command is set or
- * the user does not resolve. */
+ * the user does not resolve, and with UNSUPPORTED when the host cannot enforce a limit of
+ * input->host_config (see sv_container_resources_build). */
 JsonObject *
 sv_container_spec_generate (const SvContainerSpecInput *input, GError **error)
 {
@@ -805,6 +798,7 @@ sv_container_spec_generate (const SvContainerSpecInput *input, GError **error)
   g_auto (SvContainerUser) user = { 0 };
   g_auto (GStrv) args = sv_container_spec_get_args (input->config);
   JsonObject *root = json_object_new ();
+  JsonObject *linux_object;
   const char *cwd = get_string_member (input->config, "WorkingDir");
 
   if (args[0] == NULL)
@@ -831,6 +825,13 @@ sv_container_spec_generate (const SvContainerSpecInput *input, GError **error)
       return NULL;
     }
 
+  linux_object = build_linux (input, error);
+  if (linux_object == NULL)
+    {
+      json_object_unref (root);
+      return NULL;
+    }
+
   json_object_set_string_member (spec, "ociVersion", "1.0.2");
   json_object_set_object_member (spec, "process", build_process (input, &user, args));
   json_object_set_string_member (root, "path", "rootfs");
@@ -838,17 +839,16 @@ sv_container_spec_generate (const SvContainerSpecInput *input, GError **error)
   json_object_set_object_member (spec, "root", root);
   json_object_set_string_member (spec, "hostname", get_string_member (input->config, "Hostname"));
   json_object_set_array_member (spec, "mounts", build_mounts (input));
-  json_object_set_object_member (spec, "linux", build_linux (input));
+  json_object_set_object_member (spec, "linux", linux_object);
   return g_steal_pointer (&spec);
 }
 
-/* The hard RLIMIT_NOFILE of this process, which runtimes cannot raise for a container. */
-guint64
-sv_container_spec_get_host_nofile_limit (void)
+/* Read this process's limits, which the container's runtime inherits and, without
+ * CAP_SYS_RESOURCE, cannot raise. */
+void
+sv_container_spec_get_host_rlimits (struct rlimit limits[RLIM_NLIMITS])
 {
-  struct rlimit limit;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max == RLIM_INFINITY)
-    return G_MAXUINT64;
-  return limit.rlim_max;
+  for (int resource = 0; resource < RLIM_NLIMITS; resource++)
+    if (getrlimit (resource, &limits[resource]) != 0)
+      limits[resource].rlim_cur = limits[resource].rlim_max = RLIM_INFINITY;
 }

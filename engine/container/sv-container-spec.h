@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "sv-container-resources.h"
+
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <sys/types.h>
@@ -9,9 +11,6 @@ G_BEGIN_DECLS
 
 /* PATH given to a container whose image and options set none (Docker's default). */
 #define SV_CONTAINER_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-/* RLIMIT_NOFILE a container gets (soft and hard) unless the host's hard limit is lower. */
-#define SV_CONTAINER_DEFAULT_NOFILE 1048576
 
 /* The user a container process runs as, resolved from a "user[:group]" text. */
 typedef struct
@@ -32,9 +31,12 @@ typedef struct
   JsonObject *config;             /* from sv_container_spec_merge_config () */
   const char *const *layer_paths; /* top layer first; /etc/passwd and /etc/group come from here */
   const char *cgroup_parent;      /* linux.cgroupsPath becomes "CGROUP_PARENT/ID" */
-  guint64 host_nofile_limit;      /* the host's hard RLIMIT_NOFILE */
-  const char *etc_folder;         /* nullable: host folder whose hostname and hosts files are
-                                   * bind-mounted at /etc/hostname and /etc/hosts */
+  JsonObject *host_config;        /* nullable: from sv_container_resources_from_options () */
+  const SvCgroupSupport *cgroup_support; /* nullable: every limit is enforceable */
+  const struct rlimit *host_rlimits;     /* nullable: RLIM_NLIMITS limits that hard rlimits are
+                                          * lowered to */
+  const char *etc_folder;                /* nullable: host folder whose hostname and hosts files are
+                                          * bind-mounted at /etc/hostname and /etc/hosts */
 } SvContainerSpecInput;
 
 JsonObject *sv_container_spec_merge_config (JsonObject *image_config, GVariant *options,
@@ -44,6 +46,6 @@ char *sv_container_spec_find_layer_file (const char *const *layer_paths, const c
 gboolean sv_container_spec_resolve_user (const char *const *layer_paths, const char *user,
                                          SvContainerUser *out, GError **error);
 JsonObject *sv_container_spec_generate (const SvContainerSpecInput *input, GError **error);
-guint64 sv_container_spec_get_host_nofile_limit (void);
+void sv_container_spec_get_host_rlimits (struct rlimit limits[RLIM_NLIMITS]);
 
 G_END_DECLS

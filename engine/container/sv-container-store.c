@@ -358,6 +358,7 @@ sv_container_store_create (SvContainerStore *self, const char *name, GVariant *c
   g_autoptr (JsonObject) merged = NULL;
   g_autoptr (SvContainer) container = NULL;
   g_autoptr (JsonObject) spec = NULL;
+  g_autoptr (JsonObject) host_config = NULL;
   g_autofree char *generated_name = NULL;
   g_autofree char *id = NULL;
   const char *reference = NULL;
@@ -386,11 +387,15 @@ sv_container_store_create (SvContainerStore *self, const char *name, GVariant *c
   merged = sv_container_spec_merge_config (sv_image_get_config (image), config, id, error);
   if (merged == NULL)
     return NULL;
+  host_config = sv_container_resources_from_options (config, error);
+  if (host_config == NULL)
+    return NULL;
   g_variant_lookup (config, "AutoRemove", "b", &auto_remove);
+  json_object_set_boolean_member (host_config, "AutoRemove", auto_remove);
 
   container
       = sv_container_new (self->config, self->layers, id, name, reference, sv_image_get_id (image),
-                          merged, sv_image_get_diff_ids (image), auto_remove);
+                          merged, host_config, sv_image_get_diff_ids (image));
   spec = sv_container_generate_spec (container, FALSE, error);
   if (spec == NULL || !sv_container_save (container, error))
     return NULL;

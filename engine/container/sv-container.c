@@ -24,6 +24,7 @@ enum
   PROP_COMMAND,
   PROP_STATE,
   PROP_EXIT_CODE,
+  PROP_OOM_KILLED,
   PROP_CREATED,
   PROP_STARTED_AT,
   PROP_FINISHED_AT,
@@ -75,6 +76,7 @@ sv_container_finalize (GObject *object)
   g_free (self->image);
   g_free (self->image_id);
   g_clear_pointer (&self->container_config, json_object_unref);
+  g_clear_pointer (&self->host_config, json_object_unref);
   g_strfreev (self->diff_ids);
   g_free (self->command);
   g_strfreev (self->labels);
@@ -115,6 +117,9 @@ sv_container_get_property (GObject *object, guint prop_id, GValue *value, GParam
       break;
     case PROP_EXIT_CODE:
       g_value_set_int (value, self->exit_code);
+      break;
+    case PROP_OOM_KILLED:
+      g_value_set_boolean (value, self->oom_killed);
       break;
     case PROP_CREATED:
       g_value_set_uint64 (value, self->created);
@@ -157,6 +162,7 @@ sv_container_class_init (SvContainerClass *klass)
                                               SV_CONTAINER_STATE_CREATED, flags);
   properties[PROP_EXIT_CODE]
       = g_param_spec_int ("exit-code", NULL, NULL, G_MININT, G_MAXINT, 0, flags);
+  properties[PROP_OOM_KILLED] = g_param_spec_boolean ("oom-killed", NULL, NULL, FALSE, flags);
   properties[PROP_CREATED] = g_param_spec_uint64 ("created", NULL, NULL, 0, G_MAXUINT64, 0, flags);
   properties[PROP_STARTED_AT]
       = g_param_spec_uint64 ("started-at", NULL, NULL, 0, G_MAXUINT64, 0, flags);
@@ -236,7 +242,7 @@ set_derived_fields (SvContainer *self)
 SvContainer *
 sv_container_new (SvConfig *config, SvLayerStore *layers, const char *id, const char *name,
                   const char *image, const char *image_id, JsonObject *container_config,
-                  const char *const *diff_ids, gboolean auto_remove)
+                  JsonObject *host_config, const char *const *diff_ids)
 {
   SvContainer *self = g_object_new (SV_TYPE_CONTAINER, NULL);
 
@@ -248,7 +254,9 @@ sv_container_new (SvConfig *config, SvLayerStore *layers, const char *id, const 
   self->image_id = g_strdup (image_id);
   self->container_config = json_object_ref (container_config);
   self->diff_ids = g_strdupv ((char **)diff_ids);
-  self->auto_remove = auto_remove;
+  self->host_config = json_object_ref (host_config);
+  self->auto_remove
+      = json_object_get_boolean_member_with_default (host_config, "AutoRemove", FALSE);
   self->created = g_get_real_time () / G_USEC_PER_SEC;
   self->state = SV_CONTAINER_STATE_CREATED;
   self->log_open = 1;
@@ -338,9 +346,9 @@ sv_container_new_from_record (SvConfig *config, SvLayerStore *layers, const char
   self->container_config = json_object_ref (container_config);
   self->diff_ids = strv_from_array (get_array (record, "LayerDiffIds"));
   self->created = json_object_get_int_member_with_default (record, "Created", 0);
+  self->host_config = host_config != NULL ? json_object_ref (host_config) : json_object_new ();
   self->auto_remove
-      = host_config != NULL
-        && json_object_get_boolean_member_with_default (host_config, "AutoRemove", FALSE);
+      = json_object_get_boolean_member_with_default (self->host_config, "AutoRemove", FALSE);
   if (!state_from_string (json_object_get_string_member_with_default (state, "Status", ""),
                           &self->state))
     {
@@ -349,6 +357,7 @@ sv_container_new_from_record (SvConfig *config, SvLayerStore *layers, const char
       return NULL;
     }
   self->exit_code = json_object_get_int_member_with_default (state, "ExitCode", 0);
+  self->oom_killed = json_object_get_boolean_member_with_default (state, "OOMKilled", FALSE);
   self->pid = json_object_get_int_member_with_default (state, "Pid", 0);
   self->started_at = json_object_get_int_member_with_default (state, "StartedAt", 0);
   self->finished_at = json_object_get_int_member_with_default (state, "FinishedAt", 0);
@@ -369,7 +378,6 @@ build_record (SvContainer *self)
 {
   JsonObject *record = json_object_new ();
   JsonObject *state = json_object_new ();
-  JsonObject *host_config = json_object_new ();
   JsonArray *diff_ids = json_array_new ();
 
   json_object_set_string_member (record, "Id", self->id);
@@ -381,11 +389,11 @@ build_record (SvContainer *self)
   for (gsize i = 0; self->diff_ids[i] != NULL; i++)
     json_array_add_string_element (diff_ids, self->diff_ids[i]);
   json_object_set_array_member (record, "LayerDiffIds", diff_ids);
-  json_object_set_boolean_member (host_config, "AutoRemove", self->auto_remove);
-  json_object_set_object_member (record, "HostConfig", host_config);
+  json_object_set_object_member (record, "HostConfig", json_object_ref (self->host_config));
 
   json_object_set_string_member (state, "Status", sv_container_state_to_string (self->state));
   json_object_set_int_member (state, "ExitCode", self->exit_code);
+  json_object_set_boolean_member (state, "OOMKilled", self->oom_killed);
   json_object_set_int_member (state, "Pid", self->pid);
   json_object_set_int_member (state, "StartedAt", self->started_at);
   json_object_set_int_member (state, "FinishedAt", self->finished_at);
@@ -460,19 +468,25 @@ JsonObject *
 sv_container_generate_spec (SvContainer *self, gboolean for_start, GError **error)
 {
   g_auto (GStrv) layer_paths = sv_container_get_layer_paths (self, error);
+  SvCgroupSupport support;
+  struct rlimit host_rlimits[RLIM_NLIMITS];
   SvContainerSpecInput input = {
     .id = self->id,
     .config = self->container_config,
     .layer_paths = (const char *const *)layer_paths,
     .cgroup_parent = sv_config_get_cgroup_parent (self->config),
-    /* A check at create needs neither the host limit (applied and logged at start) nor the
-     * /etc files, which start writes. */
-    .host_nofile_limit = for_start ? sv_container_spec_get_host_nofile_limit () : G_MAXUINT64,
+    /* A check at create needs neither the host's rlimits (applied and logged at start) nor
+     * the /etc files, which start writes. */
+    .host_config = self->host_config,
+    .cgroup_support = &support,
+    .host_rlimits = for_start ? host_rlimits : NULL,
     .etc_folder = for_start ? self->dir : NULL,
   };
 
   if (layer_paths == NULL)
     return NULL;
+  sv_container_resources_detect_support (&support);
+  sv_container_spec_get_host_rlimits (host_rlimits);
   return sv_container_spec_generate (&input, error);
 }
 
@@ -502,7 +516,6 @@ sv_container_get_inspect (SvContainer *self)
 {
   JsonObject *inspect = json_object_new ();
   JsonObject *state = json_object_new ();
-  JsonObject *host_config = json_object_new ();
   JsonObject *config = json_object_new ();
   g_autofree char *name = g_strconcat ("/", self->name, NULL);
   g_auto (GStrv) args = sv_container_spec_get_args (self->container_config);
@@ -519,6 +532,7 @@ sv_container_get_inspect (SvContainer *self)
 
   json_object_set_string_member (state, "Status", sv_container_state_to_string (self->state));
   json_object_set_boolean_member (state, "Running", self->state == SV_CONTAINER_STATE_RUNNING);
+  json_object_set_boolean_member (state, "OOMKilled", self->oom_killed);
   json_object_set_int_member (state, "ExitCode", self->exit_code);
   json_object_set_int_member (state, "Pid", self->pid);
   set_time_member (state, "StartedAt", self->started_at);
@@ -531,8 +545,7 @@ sv_container_get_inspect (SvContainer *self)
         config, l->data, json_node_copy (json_object_get_member (self->container_config, l->data)));
   json_object_set_string_member (config, "Image", self->image);
   json_object_set_object_member (inspect, "Config", config);
-  json_object_set_boolean_member (host_config, "AutoRemove", self->auto_remove);
-  json_object_set_object_member (inspect, "HostConfig", host_config);
+  json_object_set_object_member (inspect, "HostConfig", json_object_ref (self->host_config));
   json_object_set_string_member (inspect, "LogPath", self->log_path);
   return inspect;
 }
@@ -615,6 +628,13 @@ sv_container_get_pid (SvContainer *self)
 }
 
 gboolean
+sv_container_get_oom_killed (SvContainer *self)
+{
+  g_return_val_if_fail (SV_IS_CONTAINER (self), FALSE);
+  return self->oom_killed;
+}
+
+gboolean
 sv_container_get_auto_remove (SvContainer *self)
 {
   g_return_val_if_fail (SV_IS_CONTAINER (self), FALSE);
@@ -642,6 +662,7 @@ sv_container_notify_state (SvContainer *self)
   g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXIT_CODE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OOM_KILLED]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED_AT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FINISHED_AT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PID]);

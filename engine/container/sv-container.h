@@ -27,6 +27,7 @@ const char *sv_container_get_image_id (SvContainer *self);
 const char *sv_container_get_command (SvContainer *self);
 SvContainerState sv_container_get_state (SvContainer *self);
 int sv_container_get_exit_code (SvContainer *self);
+gboolean sv_container_get_oom_killed (SvContainer *self);
 guint64 sv_container_get_created (SvContainer *self);
 guint64 sv_container_get_started_at (SvContainer *self);
 guint64 sv_container_get_finished_at (SvContainer *self);

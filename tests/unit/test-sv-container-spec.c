@@ -206,23 +206,43 @@ test_options_invalid (void)
     }
 }
 
+/* Generate a spec as start does, with the host's hard RLIMIT_NOFILE at @nofile (other limits
+ * unlimited) and the cgroup @support (NULL for all). */
 static JsonObject *
-generate (Fixture *f, const char *image_json, const char *options_text, guint64 nofile,
-          GError **error)
+generate_with (Fixture *f, const char *image_json, const char *options_text, guint64 nofile,
+               const SvCgroupSupport *support, GError **error)
 {
   g_autoptr (JsonObject) image = parse_object (image_json);
   g_autoptr (GVariant) options = parse_options (options_text);
   g_autoptr (JsonObject) config = sv_container_spec_merge_config (image, options, TEST_ID, error);
+  g_autoptr (JsonObject) host_config = NULL;
+  struct rlimit host_rlimits[RLIM_NLIMITS];
   SvContainerSpecInput input = {
     .id = TEST_ID,
     .config = config,
     .layer_paths = fixture_layers (f),
     .cgroup_parent = "servin-test",
-    .host_nofile_limit = nofile,
+    .cgroup_support = support,
+    .host_rlimits = host_rlimits,
   };
 
   g_assert_nonnull (config);
+  host_config = sv_container_resources_from_options (options, error);
+  if (host_config == NULL)
+    return NULL;
+  input.host_config = host_config;
+  for (int i = 0; i < RLIM_NLIMITS; i++)
+    host_rlimits[i].rlim_cur = host_rlimits[i].rlim_max = RLIM_INFINITY;
+  if (nofile != G_MAXUINT64)
+    host_rlimits[RLIMIT_NOFILE].rlim_cur = host_rlimits[RLIMIT_NOFILE].rlim_max = nofile;
   return sv_container_spec_generate (&input, error);
+}
+
+static JsonObject *
+generate (Fixture *f, const char *image_json, const char *options_text, guint64 nofile,
+          GError **error)
+{
+  return generate_with (f, image_json, options_text, nofile, NULL, error);
 }
 
 static JsonObject *
@@ -539,7 +559,6 @@ test_etc_mounts (Fixture *f, gconstpointer data)
     .config = config,
     .layer_paths = fixture_layers (f),
     .cgroup_parent = "servin-test",
-    .host_nofile_limit = G_MAXUINT64,
   };
   g_autoptr (JsonObject) without = sv_container_spec_generate (&input, &error);
   g_autoptr (JsonObject) with = NULL;
@@ -591,6 +610,258 @@ test_rlimit_clamp (Fixture *f, gconstpointer data)
     }
 }
 
+static JsonObject *
+get_resources (JsonObject *spec, const char *member)
+{
+  JsonObject *resources = get_path (spec, "linux", "resources");
+
+  if (!json_object_has_member (resources, member))
+    return NULL;
+  return json_object_get_object_member (resources, member);
+}
+
+static void
+test_resources_mapping (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) spec = generate (
+      f, "{\"Cmd\":[\"true\"]}",
+      "{'Memory': <int64 33554432>, 'MemorySwap': <int64 67108864>, 'PidsLimit': <int64 20>, "
+      "'NanoCpus': <int64 500000000>, 'CpuShares': <int64 512>}",
+      G_MAXUINT64, &error);
+  JsonObject *memory, *pids, *cpu;
+
+  g_assert_no_error (error);
+  memory = get_resources (spec, "memory");
+  g_assert_nonnull (memory);
+  g_assert_cmpint (json_object_get_int_member (memory, "limit"), ==, 33554432);
+  g_assert_cmpint (json_object_get_int_member (memory, "swap"), ==, 67108864);
+  pids = get_resources (spec, "pids");
+  g_assert_nonnull (pids);
+  g_assert_cmpint (json_object_get_int_member (pids, "limit"), ==, 20);
+  cpu = get_resources (spec, "cpu");
+  g_assert_nonnull (cpu);
+  g_assert_cmpint (json_object_get_int_member (cpu, "quota"), ==, 50000);
+  g_assert_cmpint (json_object_get_int_member (cpu, "period"), ==, 100000);
+  g_assert_cmpint (json_object_get_int_member (cpu, "shares"), ==, 512);
+}
+
+static void
+test_resources_defaults (Fixture *f, gconstpointer data)
+{
+  struct
+  {
+    const char *options;
+    gint64 swap; /* 0: no swap member */
+  } cases[] = {
+    { "{'Memory': <int64 33554432>}", 67108864 },
+    { "{'Memory': <int64 33554432>, 'MemorySwap': <int64 -1>}", -1 },
+    { "{'Memory': <int64 33554432>, 'MemorySwap': <int64 33554432>}", 33554432 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonObject) spec
+          = generate (f, "{\"Cmd\":[\"true\"]}", cases[i].options, G_MAXUINT64, &error);
+      JsonObject *memory;
+
+      g_assert_no_error (error);
+      memory = get_resources (spec, "memory");
+      g_assert_nonnull (memory);
+      g_assert_cmpint (json_object_get_int_member (memory, "limit"), ==, 33554432);
+      g_assert_cmpint (json_object_get_int_member (memory, "swap"), ==, cases[i].swap);
+    }
+
+  /* Without limits the spec has no memory, pids or cpu section at all. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonObject) spec
+        = generate (f, "{\"Cmd\":[\"true\"]}", "{'PidsLimit': <int64 -1>}", G_MAXUINT64, &error);
+
+    g_assert_no_error (error);
+    g_assert_null (get_resources (spec, "memory"));
+    g_assert_null (get_resources (spec, "pids"));
+    g_assert_null (get_resources (spec, "cpu"));
+  }
+}
+
+static void
+test_resources_invalid (void)
+{
+  struct
+  {
+    const char *options;
+    const char *in_message;
+  } cases[] = {
+    { "{'Memory': <int64 1048576>}", "invalid Memory 1048576: the minimum memory limit is 6 MiB" },
+    { "{'Memory': <int64 -5>}", "invalid Memory -5" },
+    { "{'MemorySwap': <int64 67108864>}", "it needs a Memory limit too" },
+    { "{'Memory': <int64 67108864>, 'MemorySwap': <int64 33554432>}",
+      "must be at least the Memory limit 67108864" },
+    { "{'Memory': <int64 67108864>, 'MemorySwap': <int64 -2>}", "invalid MemorySwap -2" },
+    { "{'PidsLimit': <int64 -7>}", "invalid PidsLimit -7" },
+    { "{'NanoCpus': <int64 1000>}", "invalid NanoCpus 1000: the range of CPUs is from 0.01" },
+    { "{'NanoCpus': <int64 100000000000000>}", "invalid NanoCpus 100000000000000" },
+    { "{'CpuShares': <int64 -1>}", "invalid CpuShares -1" },
+    { "{'CpuShares': <int64 1>}", "invalid CpuShares 1" },
+    { "{'Memory': <'32m'>}", "invalid container option Memory: expected type x, got s" },
+    { "{'Ulimits': <[{'Name': <'nofile'>, 'Soft': <int64 10>}]>}", "needs Name (s), Soft (x)" },
+    { "{'Ulimits': <[{'Name': <'files'>, 'Soft': <int64 1>, 'Hard': <int64 1>}]>}",
+      "invalid ulimit name \"files\"" },
+    { "{'Ulimits': <[{'Name': <'nofile'>, 'Soft': <int64 20>, 'Hard': <int64 10>}]>}",
+      "invalid ulimit nofile=20:10: the soft limit must not exceed the hard limit" },
+    { "{'Ulimits': <[{'Name': <'nproc'>, 'Soft': <int64 -3>, 'Hard': <int64 10>}]>}",
+      "limits cannot be negative" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GVariant) options = parse_options (cases[i].options);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonObject) config
+          = sv_container_spec_merge_config (NULL, options, TEST_ID, &error);
+      g_autoptr (JsonObject) host_config = NULL;
+
+      if (config != NULL)
+        host_config = sv_container_resources_from_options (options, &error);
+      g_assert_null (host_config);
+      g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, cases[i].in_message));
+    }
+}
+
+static void
+test_resources_unsupported (Fixture *f, gconstpointer data)
+{
+  const SvCgroupSupport no_pids = { .memory = TRUE, .cpu_shares = TRUE, .cpu_quota = TRUE };
+  const SvCgroupSupport nothing = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) spec = NULL;
+  JsonObject *memory;
+
+  spec = generate_with (f, "{\"Cmd\":[\"true\"]}", "{'PidsLimit': <int64 10>}", G_MAXUINT64,
+                        &no_pids, &error);
+  g_assert_null (spec);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "PidsLimit 10 (--pids-limit)"));
+  g_assert_nonnull (strstr (error->message, "no pids cgroup controller"));
+  g_assert_nonnull (strstr (error->message, "--ignore-unsupported-limits"));
+  g_clear_error (&error);
+
+  /* Without swap accounting only an explicit MemorySwap is an error. */
+  spec = generate_with (f, "{\"Cmd\":[\"true\"]}", "{'Memory': <int64 33554432>}", G_MAXUINT64,
+                        &no_pids, &error);
+  g_assert_no_error (error);
+  memory = get_resources (spec, "memory");
+  g_assert_cmpint (json_object_get_int_member (memory, "limit"), ==, 33554432);
+  g_assert_false (json_object_has_member (memory, "swap"));
+  g_clear_pointer (&spec, json_object_unref);
+
+  spec = generate_with (f, "{\"Cmd\":[\"true\"]}",
+                        "{'Memory': <int64 33554432>, 'MemorySwap': <int64 67108864>}", G_MAXUINT64,
+                        &no_pids, &error);
+  g_assert_null (spec);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "MemorySwap 67108864 (--memory-swap)"));
+  g_assert_nonnull (strstr (error->message, "memory.memsw.limit_in_bytes"));
+  g_clear_error (&error);
+
+  spec = generate_with (f, "{\"Cmd\":[\"true\"]}", "{'NanoCpus': <int64 500000000>}", G_MAXUINT64,
+                        &nothing, &error);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "NanoCpus 500000000 (--cpus)"));
+  g_clear_error (&error);
+
+  /* IgnoreUnsupportedLimits drops what the host lacks, with a warning each, and keeps the
+   * rest. */
+  g_test_expect_message ("ServinEngine", G_LOG_LEVEL_WARNING,
+                         "*MemorySwap 67108864 (--memory-swap) not applied*");
+  g_test_expect_message ("ServinEngine", G_LOG_LEVEL_WARNING,
+                         "*PidsLimit 10 (--pids-limit) not applied*pids cgroup controller*");
+  spec = generate_with (f, "{\"Cmd\":[\"true\"]}",
+                        "{'PidsLimit': <int64 10>, 'Memory': <int64 33554432>, "
+                        "'MemorySwap': <int64 67108864>, 'CpuShares': <int64 100>, "
+                        "'IgnoreUnsupportedLimits': <true>}",
+                        G_MAXUINT64, &no_pids, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_null (get_resources (spec, "pids"));
+  memory = get_resources (spec, "memory");
+  g_assert_cmpint (json_object_get_int_member (memory, "limit"), ==, 33554432);
+  g_assert_false (json_object_has_member (memory, "swap"));
+  g_assert_cmpint (json_object_get_int_member (get_resources (spec, "cpu"), "shares"), ==, 100);
+}
+
+static JsonObject *
+find_rlimit (JsonObject *spec, const char *type)
+{
+  JsonArray *rlimits = json_object_get_array_member (get_path (spec, "process", NULL), "rlimits");
+
+  for (guint i = 0; i < json_array_get_length (rlimits); i++)
+    {
+      JsonObject *rlimit = json_array_get_object_element (rlimits, i);
+      if (g_str_equal (json_object_get_string_member (rlimit, "type"), type))
+        return rlimit;
+    }
+  return NULL;
+}
+
+static void
+test_ulimits (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) spec = NULL;
+  JsonObject *rlimit;
+
+  spec = generate (f, "{\"Cmd\":[\"true\"]}",
+                   "{'Ulimits': <[{'Name': <'nofile'>, 'Soft': <int64 1024>, 'Hard': <int64 2048>},"
+                   " {'Name': <'nproc'>, 'Soft': <int64 5>, 'Hard': <int64 5>},"
+                   " {'Name': <'core'>, 'Soft': <int64 1>, 'Hard': <int64 1>},"
+                   " {'Name': <'core'>, 'Soft': <int64 0>, 'Hard': <int64 0>}]>}",
+                   G_MAXUINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (
+                        json_object_get_array_member (get_path (spec, "process", NULL), "rlimits")),
+                    ==, 3);
+  rlimit = find_rlimit (spec, "RLIMIT_NOFILE");
+  g_assert_nonnull (rlimit);
+  g_assert_cmpint (json_object_get_int_member (rlimit, "soft"), ==, 1024);
+  g_assert_cmpint (json_object_get_int_member (rlimit, "hard"), ==, 2048);
+  rlimit = find_rlimit (spec, "RLIMIT_NPROC");
+  g_assert_nonnull (rlimit);
+  g_assert_cmpint (json_object_get_int_member (rlimit, "hard"), ==, 5);
+  /* The last entry of a name wins, as with docker's repeated --ulimit. */
+  rlimit = find_rlimit (spec, "RLIMIT_CORE");
+  g_assert_nonnull (rlimit);
+  g_assert_cmpint (json_object_get_int_member (rlimit, "hard"), ==, 0);
+  g_clear_pointer (&spec, json_object_unref);
+
+  /* A hard limit above the host's is lowered to it, with the soft limit when that is higher. */
+  g_test_expect_message ("ServinEngine", G_LOG_LEVEL_INFO,
+                         "*RLIMIT_NOFILE lowered from 1024:4096 to 1024:1500, the host's hard "
+                         "limit*");
+  spec = generate (
+      f, "{\"Cmd\":[\"true\"]}",
+      "{'Ulimits': <[{'Name': <'nofile'>, 'Soft': <int64 1024>, 'Hard': <int64 4096>}]>}", 1500,
+      &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  rlimit = find_rlimit (spec, "RLIMIT_NOFILE");
+  g_assert_cmpint (json_object_get_int_member (rlimit, "soft"), ==, 1024);
+  g_assert_cmpint (json_object_get_int_member (rlimit, "hard"), ==, 1500);
+  g_clear_pointer (&spec, json_object_unref);
+
+  spec = generate (
+      f, "{\"Cmd\":[\"true\"]}",
+      "{'Ulimits': <[{'Name': <'nofile'>, 'Soft': <int64 3000>, 'Hard': <int64 4096>}]>}", 1500,
+      &error);
+  g_assert_no_error (error);
+  rlimit = find_rlimit (spec, "RLIMIT_NOFILE");
+  g_assert_cmpint (json_object_get_int_member (rlimit, "soft"), ==, 1500);
+  g_assert_cmpint (json_object_get_int_member (rlimit, "hard"), ==, 1500);
+}
+
 static void
 test_labels_and_stop_signal (void)
 {
@@ -622,6 +893,11 @@ main (int argc, char **argv)
   g_test_add_func ("/servin/container-spec/env-invalid", test_env_invalid);
   g_test_add_func ("/servin/container-spec/options-invalid", test_options_invalid);
   g_test_add_func ("/servin/container-spec/labels-stop-signal", test_labels_and_stop_signal);
+  g_test_add_func ("/servin/container-spec/resources-invalid", test_resources_invalid);
+  ADD_FIXTURE_TEST ("/servin/container-spec/resources-mapping", test_resources_mapping);
+  ADD_FIXTURE_TEST ("/servin/container-spec/resources-defaults", test_resources_defaults);
+  ADD_FIXTURE_TEST ("/servin/container-spec/resources-unsupported", test_resources_unsupported);
+  ADD_FIXTURE_TEST ("/servin/container-spec/ulimits", test_ulimits);
   ADD_FIXTURE_TEST ("/servin/container-spec/env-defaults", test_env_defaults);
   ADD_FIXTURE_TEST ("/servin/container-spec/env-user-wins", test_env_user_wins);
   ADD_FIXTURE_TEST ("/servin/container-spec/cwd", test_cwd);
