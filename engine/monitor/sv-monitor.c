@@ -524,6 +524,11 @@ adopt_container (SvMonitor *mon, pid_t pid)
   pid_t r;
 
   mon->container_pid = pid;
+  /* The runtime removes the cgroup at delete, so find its OOM counter now. */
+  if (sv_mon_oom_find (pid, mon->oom_path, sizeof mon->oom_path) == 0)
+    mon->oom_kills_at_start = sv_mon_oom_read (mon->oom_path);
+  else
+    mon->oom_path[0] = '\0';
   for (size_t i = 0; i < create_cmd.n_early; i++)
     if (create_cmd.early[i].pid == pid)
       {
@@ -865,11 +870,13 @@ write_exit_file (SvMonitor *mon)
   int status = mon->wait_status;
   int signal_number = WIFSIGNALED (status) ? WTERMSIG (status) : 0;
   int code = signal_number ? 128 + signal_number : WEXITSTATUS (status);
+  bool oom_killed
+      = mon->oom_path[0] != '\0' && sv_mon_oom_read (mon->oom_path) > mon->oom_kills_at_start;
   int len;
 
   sv_mon_format_time (time_text, sizeof time_text, &mon->finished_at);
-  len = snprintf (text, sizeof text, "{\"exit_code\":%d,\"signal\":%d,\"finished_at\":\"%s\"}\n",
-                  code, signal_number, time_text);
+  len = snprintf (text, sizeof text, "{\"exit_code\":%d,\"signal\":%d,\"finished_at\":\"%s\"%s}\n",
+                  code, signal_number, time_text, oom_killed ? ",\"oom_killed\":true" : "");
   if (sv_mon_path (path, sizeof path, mon->state_dir, "exit") < 0
       || sv_mon_write_file_atomic (path, text, (size_t)len, 0644) < 0)
     sv_mon_warn (mon, "cannot write %s/exit: %s", mon->state_dir, strerror (errno));

@@ -158,11 +158,19 @@ typedef struct
 
   SvMonState state;
   pid_t container_pid;
+  /* memory.oom_control or memory.events of the container's memory cgroup,
+   * "" without one, and its oom_kill counter when the container started. */
+  char oom_path[4096];
+  long oom_kills_at_start;
   int wait_status;
   struct timespec finished_at;
   struct timespec exited_monotonic;
   unsigned long warnings;
 } SvMonitor;
+
+/* OOM kill counter of a container's memory cgroup (sv-mon-oom.c). */
+int sv_mon_oom_find (pid_t pid, char *out, size_t size);
+long sv_mon_oom_read (const char *path);
 
 /* Runtime commands (sv-mon-runtime.c). */
 pid_t sv_mon_runtime_spawn (SvMonitor *mon, const char *const *args, int in_fd, int out_fd,
