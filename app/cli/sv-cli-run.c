@@ -23,6 +23,7 @@ typedef struct
   char *platform;
   GPtrArray *env;
   GPtrArray *labels;
+  SvCliLimitOptions limits;
 } CreateOptions;
 
 static void
@@ -36,6 +37,7 @@ create_options_clear (CreateOptions *options)
   g_free (options->platform);
   g_clear_pointer (&options->env, g_ptr_array_unref);
   g_clear_pointer (&options->labels, g_ptr_array_unref);
+  sv_cli_limit_options_clear (&options->limits);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CreateOptions, create_options_clear)
@@ -114,6 +116,12 @@ build_config (const CreateOptions *options, GPtrArray *args, GError **error)
     return NULL;
 
   g_variant_dict_init (&dict, NULL);
+  if (!sv_cli_limits_add_to_config (&options->limits, &dict, error))
+    {
+      g_variant_dict_clear (&dict);
+      g_variant_unref (g_variant_ref_sink (labels));
+      return NULL;
+    }
   g_variant_dict_insert (&dict, "Image", "s", (const char *)args->pdata[0]);
   if (args->len > 1)
     g_variant_dict_insert_value (&dict, "Cmd", strv_variant (args, 1));
@@ -432,20 +440,33 @@ run_or_create (const SvCliInvocation *invocation, gboolean run)
       "Run the container in the background and print its ID" },
     { "env", 'e', SV_CLI_OPTION_LIST, &options.env, "list",
       "Set an environment variable (KEY=VALUE, or KEY to pass on servin's own)" },
+    { "cpu-shares", 'c', SV_CLI_OPTION_INT, &options.limits.cpu_shares, "int",
+      "CPU shares (relative weight, 2 to 262144)" },
+    { "cpus", 0, SV_CLI_OPTION_STRING, &options.limits.cpus, "decimal", "Number of CPUs" },
     { "entrypoint", 0, SV_CLI_OPTION_STRING, &options.entrypoint, "string",
       "Overwrite the default ENTRYPOINT of the image" },
     { "hostname", 0, SV_CLI_OPTION_STRING, &options.hostname, "string", "Container host name" },
+    { "ignore-unsupported-limits", 0, SV_CLI_OPTION_BOOL, &options.limits.ignore_unsupported, NULL,
+      "Run without the limits the host's cgroups cannot enforce, instead of failing" },
     { "interactive", 'i', SV_CLI_OPTION_BOOL, &options.interactive, NULL,
       "Keep STDIN open and pass servin's input to the container" },
     { "label", 'l', SV_CLI_OPTION_LIST, &options.labels, "list",
       "Set metadata on the container (KEY=VALUE)" },
+    { "memory", 'm', SV_CLI_OPTION_STRING, &options.limits.memory, "bytes",
+      "Memory limit (a size with an optional unit b, k, m or g)" },
+    { "memory-swap", 0, SV_CLI_OPTION_STRING, &options.limits.memory_swap, "bytes",
+      "Memory plus swap limit: '-1' for unlimited swap (default: twice the memory limit)" },
     { "name", 0, SV_CLI_OPTION_STRING, &options.name, "string", "Assign a name to the container" },
+    { "pids-limit", 0, SV_CLI_OPTION_INT, &options.limits.pids_limit, "int",
+      "Tune the container's pids limit (-1 for unlimited)" },
     { "platform", 0, SV_CLI_OPTION_STRING, &options.platform, "string",
       "Platform to pull the image for when it is missing (os/arch[/variant])" },
     { "rm", 0, SV_CLI_OPTION_BOOL, &options.auto_remove, NULL,
       "Automatically remove the container when it exits" },
     { "tty", 't', SV_CLI_OPTION_BOOL, &options.tty, NULL,
       "Allocate a pseudo-TTY (not supported yet: the command fails)" },
+    { "ulimit", 0, SV_CLI_OPTION_LIST, &options.limits.ulimits, "ulimit",
+      "Ulimit options (NAME=SOFT[:HARD], as nofile=1024:2048)" },
     { "user", 'u', SV_CLI_OPTION_STRING, &options.user, "string",
       "Username or UID (format: <name|uid>[:<group|gid>])" },
     { "workdir", 'w', SV_CLI_OPTION_STRING, &options.workdir, "string",
@@ -475,10 +496,7 @@ run_or_create (const SvCliInvocation *invocation, gboolean run)
 
   config = build_config (&options, args, &error);
   if (config == NULL)
-    {
-      sv_cli_print_error (error);
-      return SV_CLI_EXIT_USAGE;
-    }
+    return sv_cli_usage_error (invocation, "%s", error->message);
   g_variant_ref_sink (config);
 
   objects = sv_cli_connect ();

@@ -64,6 +64,22 @@ void sv_cli_print_help (const SvCliInvocation *invocation, const SvCliOption *op
 int sv_cli_usage_error (const SvCliInvocation *invocation, const char *format, ...)
     G_GNUC_PRINTF (2, 3);
 
+/* Resource limit flags of run and create (sv-cli-limits.c). */
+typedef struct
+{
+  char *memory;       /* -m, --memory SIZE */
+  char *memory_swap;  /* --memory-swap SIZE or -1 */
+  int pids_limit;     /* --pids-limit N, 0 when not given */
+  char *cpus;         /* --cpus DECIMAL */
+  int cpu_shares;     /* -c, --cpu-shares N, 0 when not given */
+  GPtrArray *ulimits; /* --ulimit NAME=SOFT[:HARD], repeatable */
+  gboolean ignore_unsupported;
+} SvCliLimitOptions;
+
+void sv_cli_limit_options_clear (SvCliLimitOptions *options);
+gboolean sv_cli_limits_add_to_config (const SvCliLimitOptions *options, GVariantDict *dict,
+                                      GError **error);
+
 /* sv-cli-common.c */
 void sv_cli_set_error_prefix (gboolean prefix);
 void sv_cli_print_error (const GError *error);
