@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "sv-window.h"
+
+#include <glib/gi18n.h>
+
+#include "sv-container-details.h"
+#include "sv-containers-view.h"
+#include "sv-images-view.h"
+
+struct _SvWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  AdwToastOverlay *toast_overlay;
+  GtkStack *main_stack;
+  AdwViewStack *view_stack;
+  SvContainersView *containers_view;
+  SvImagesView *images_view;
+  AdwStatusPage *unreachable_page;
+  SvContainerDetails *details;
+};
+
+G_DEFINE_FINAL_TYPE (SvWindow, sv_window, ADW_TYPE_APPLICATION_WINDOW)
+
+void
+sv_window_set_models (SvWindow *self, GListModel *containers, GListModel *images)
+{
+  sv_containers_view_set_model (self->containers_view, containers);
+  sv_images_view_set_model (self->images_view, images);
+}
+
+void
+sv_window_show_connecting (SvWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->main_stack, "connecting");
+}
+
+void
+sv_window_show_lists (SvWindow *self)
+{
+  /* The details page stays up while servind runs: it follows its container. */
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "details") == 0)
+    return;
+  gtk_stack_set_visible_child_name (self->main_stack, "lists");
+}
+
+/* Shows the page that explains how to start servind, with @message from
+ * libservin-client, which names the bus and the fix. */
+void
+sv_window_show_unreachable (SvWindow *self, const char *message)
+{
+  g_autofree char *description = NULL;
+
+  sv_container_details_set_container (self->details, NULL);
+  /* Translators: %s is an error message that says how to start servind */
+  description = g_markup_printf_escaped (_ ("%s\n\nThis window shows your containers as soon as "
+                                            "servind runs."),
+                                         message);
+  adw_status_page_set_description (self->unreachable_page, description);
+  gtk_stack_set_visible_child_name (self->main_stack, "unreachable");
+}
+
+void
+sv_window_show_images (SvWindow *self)
+{
+  sv_window_show_lists (self);
+  adw_view_stack_set_visible_child_name (self->view_stack, "images");
+}
+
+void
+sv_window_show_container (SvWindow *self, SvClientContainer *container)
+{
+  sv_container_details_set_container (self->details, container);
+  gtk_stack_set_visible_child_name (self->main_stack, "details");
+}
+
+/* Shows @text in a toast. With G_MESSAGES_DEBUG=ServinGui the text also
+ * goes to the log, which is how tests read what the user saw. */
+void
+sv_window_add_toast (SvWindow *self, const char *text)
+{
+  AdwToast *toast = adw_toast_new (text);
+  g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+  g_debug ("toast: %s", text);
+  /* The title is Pango markup, and error messages may contain < or &. */
+  adw_toast_set_title (toast, escaped);
+  adw_toast_set_timeout (toast, 8);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+on_details_back_cb (SvWindow *self, SvContainerDetails *details)
+{
+  sv_container_details_set_container (self->details, NULL);
+  gtk_stack_set_visible_child_name (self->main_stack, "lists");
+}
+
+static void
+on_details_gone_cb (SvWindow *self)
+{
+  on_details_back_cb (self, self->details);
+}
+
+static void
+sv_window_class_init (SvWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  g_type_ensure (SV_TYPE_CONTAINERS_VIEW);
+  g_type_ensure (SV_TYPE_IMAGES_VIEW);
+  g_type_ensure (SV_TYPE_CONTAINER_DETAILS);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/servin/Desktop/sv-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, SvWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, SvWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, SvWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, SvWindow, containers_view);
+  gtk_widget_class_bind_template_child (widget_class, SvWindow, images_view);
+  gtk_widget_class_bind_template_child (widget_class, SvWindow, unreachable_page);
+  gtk_widget_class_bind_template_child (widget_class, SvWindow, details);
+  gtk_widget_class_bind_template_callback (widget_class, on_details_back_cb);
+}
+
+static void
+sv_window_init (SvWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->details, "gone", G_CALLBACK (on_details_gone_cb), self);
+}
+
+SvWindow *
+sv_window_new (AdwApplication *application)
+{
+  return g_object_new (SV_TYPE_WINDOW, "application", application, NULL);
+}
