@@ -327,9 +327,12 @@ sv_client_container_new (SvDBusContainer *proxy)
   self = g_object_new (SV_TYPE_CLIENT_CONTAINER, NULL);
   self->proxy = g_object_ref (proxy);
   sync_from_proxy (self);
+  /* After the generated proxy's own handler, which drops the arrays it
+   * decoded from the replaced property values. Before it, the getters of
+   * array properties return freed memory. */
   if (G_IS_DBUS_PROXY (proxy))
-    self->properties_changed_id = g_signal_connect (proxy, "g-properties-changed",
-                                                    G_CALLBACK (on_properties_changed_cb), self);
+    self->properties_changed_id = g_signal_connect_after (
+        proxy, "g-properties-changed", G_CALLBACK (on_properties_changed_cb), self);
   return self;
 }
 
