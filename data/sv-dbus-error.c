@@ -13,6 +13,7 @@ static const GDBusErrorEntry sv_dbus_error_entries[] = {
   { SV_DBUS_ERROR_NOT_RUNNING, "org.servin.Servin1.Error.NotRunning" },
   { SV_DBUS_ERROR_NOT_AUTHORIZED, "org.servin.Servin1.Error.NotAuthorized" },
   { SV_DBUS_ERROR_CANCELLED, "org.servin.Servin1.Error.Cancelled" },
+  { SV_DBUS_ERROR_AUTHENTICATION_FAILED, "org.servin.Servin1.Error.AuthenticationFailed" },
 };
 
 GQuark

@@ -22,6 +22,7 @@ typedef enum
   SV_DBUS_ERROR_NOT_RUNNING,
   SV_DBUS_ERROR_NOT_AUTHORIZED,
   SV_DBUS_ERROR_CANCELLED,
+  SV_DBUS_ERROR_AUTHENTICATION_FAILED,
 } SvDBusError;
 
 GQuark sv_dbus_error_quark (void);

@@ -2,6 +2,7 @@
 #include "sv-daemon.h"
 
 #include <gio/gunixfdlist.h>
+#include <string.h>
 
 #include "sv-authority.h"
 #include "sv-build-config.h"
@@ -334,6 +335,59 @@ on_pull_done (GObject *source, GAsyncResult *result, gpointer user_data)
   sv_job_complete (job, id, NULL);
 }
 
+/* The string option @key of a Pull call, or NULL when absent; an error when
+ * it has another type. */
+static gboolean
+lookup_string_option (GVariant *options, const char *key, const char **value, GError **error)
+{
+  g_autoptr (GVariant) variant = g_variant_lookup_value (options, key, NULL);
+
+  *value = NULL;
+  if (variant == NULL)
+    return TRUE;
+  if (!g_variant_is_of_type (variant, G_VARIANT_TYPE_STRING))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid pull option %s: expected a string (s), got type %s", key,
+                   g_variant_get_type_string (variant));
+      return FALSE;
+    }
+  *value = g_variant_get_string (variant, NULL);
+  return TRUE;
+}
+
+/* Credentials from the Username and Password options, or NULL when both are
+ * absent. The error never contains the password. */
+static gboolean
+parse_pull_credentials (GVariant *options, SvRegistryCredentials **credentials, GError **error)
+{
+  const char *username = NULL;
+  const char *password = NULL;
+
+  *credentials = NULL;
+  if (!lookup_string_option (options, "Username", &username, error)
+      || !lookup_string_option (options, "Password", &password, error))
+    return FALSE;
+  if (username == NULL && password == NULL)
+    return TRUE;
+  if (username == NULL || *username == '\0' || password == NULL)
+    {
+      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                           "invalid pull options: Username and Password go together, and "
+                           "Username must not be empty");
+      return FALSE;
+    }
+  if (strchr (username, ':') != NULL)
+    {
+      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                           "invalid pull option Username: it must not contain \":\", which HTTP "
+                           "Basic authentication uses as the separator");
+      return FALSE;
+    }
+  *credentials = sv_registry_credentials_new (username, password);
+  return TRUE;
+}
+
 static gboolean
 on_handle_pull (SvDBusManager *manager,
                 GDBusMethodInvocation *invocation,
@@ -343,15 +397,25 @@ on_handle_pull (SvDBusManager *manager,
 {
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
   const char *platform = NULL;
+  g_autoptr (SvRegistryCredentials) credentials = NULL;
+  g_autoptr (GError) error = NULL;
   SvJob *job;
   const char *path;
 
-  g_variant_lookup (options, "Platform", "&s", &platform);
+  if (!lookup_string_option (options, "Platform", &platform, &error)
+      || !parse_pull_credentials (options, &credentials, &error))
+    {
+      sv_helper_return_error (invocation, error);
+      return TRUE;
+    }
   job = add_job (self, "pull", reference, sender);
   path = g_dbus_object_get_object_path (G_DBUS_OBJECT (sv_job_get_object (job)));
-  g_info ("Pulling %s as job %s for %s", reference, path, sender);
+  /* Only whether credentials came with the call is logged, never them. */
+  g_info ("Pulling %s as job %s for %s%s", reference, path, sender,
+          credentials != NULL ? " with the caller's credentials" : "");
 
-  sv_puller_pull_async (self->puller, reference, platform, sv_job_get_cancellable (job),
+  sv_puller_pull_async (self->puller, reference, platform, credentials,
+                        sv_job_get_cancellable (job),
                         on_pull_progress, g_object_ref (job), g_object_unref, on_pull_done,
                         g_object_ref (job));
   sv_dbus_manager_complete_pull (manager, invocation, path);

@@ -25,6 +25,8 @@ map_engine_code (int code)
       return SV_DBUS_ERROR_UNSUPPORTED;
     case SV_ENGINE_ERROR_NOT_RUNNING:
       return SV_DBUS_ERROR_NOT_RUNNING;
+    case SV_ENGINE_ERROR_AUTHENTICATION_FAILED:
+      return SV_DBUS_ERROR_AUTHENTICATION_FAILED;
     case SV_ENGINE_ERROR_FAILED:
     default:
       return SV_DBUS_ERROR_FAILED;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sv-config.h"
 
+#include <string.h>
 #include <yaml.h>
 
 #include "sv-build-config.h"
@@ -16,7 +17,25 @@ struct _SvConfig
   char *runtime;
   char *cgroup_parent;
   GPtrArray *insecure_registries; /* NULL-terminated array of char * */
+  GHashTable *registry_auths;     /* "host[:port]" -> RegistryAuth */
 };
+
+typedef struct
+{
+  char *username;
+  char *password;
+} RegistryAuth;
+
+static void
+registry_auth_free (RegistryAuth *auth)
+{
+  g_free (auth->username);
+  /* Clear the password so it does not linger in freed memory. */
+  if (auth->password != NULL)
+    memset (auth->password, 0, strlen (auth->password));
+  g_free (auth->password);
+  g_free (auth);
+}
 
 G_DEFINE_FINAL_TYPE (SvConfig, sv_config, G_TYPE_OBJECT)
 
@@ -33,6 +52,7 @@ sv_config_finalize (GObject *object)
   g_free (self->runtime);
   g_free (self->cgroup_parent);
   g_ptr_array_unref (self->insecure_registries);
+  g_hash_table_unref (self->registry_auths);
 
   G_OBJECT_CLASS (sv_config_parent_class)->finalize (object);
 }
@@ -52,6 +72,8 @@ sv_config_init (SvConfig *self)
   self->runtime = g_strdup ("servin-runtime");
   self->cgroup_parent = g_strdup ("servin");
   self->insecure_registries = g_ptr_array_new_null_terminated (4, g_free, TRUE);
+  self->registry_auths
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)registry_auth_free);
 }
 
 SvConfig *
@@ -164,6 +186,164 @@ load_daemon_section (SvConfig *self,
 }
 
 static gboolean
+load_insecure_list (SvConfig *self,
+                    yaml_document_t *doc,
+                    yaml_node_t *value_node,
+                    const char *path,
+                    GError **error)
+{
+  if (value_node->type != YAML_SEQUENCE_NODE)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid configuration %s: registries.insecure must be a list of "
+                   "registry hosts (line %zu)",
+                   path, value_node->start_mark.line + 1);
+      return FALSE;
+    }
+
+  for (yaml_node_item_t *item = value_node->data.sequence.items.start;
+       item < value_node->data.sequence.items.top; item++)
+    {
+      yaml_node_t *entry = yaml_document_get_node (doc, *item);
+      const char *host = NULL;
+
+      if (!expect_scalar (doc, entry, "registries.insecure[]", path, &host, error))
+        return FALSE;
+      g_ptr_array_add (self->insecure_registries, g_strdup (host));
+    }
+  return TRUE;
+}
+
+/* A registry host as references spell it: "host" or "host:port", without a
+ * scheme or path. */
+static gboolean
+is_valid_registry_host (const char *host)
+{
+  if (*host == '\0' || strstr (host, "://") != NULL)
+    return FALSE;
+  for (const char *p = host; *p != '\0'; p++)
+    {
+      if (*p == '/' || g_ascii_isspace (*p) || *p == '@')
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* One entry of registries.auths: HOST: {username: NAME, password: SECRET}.
+ * Errors name the key and the line but never the password. */
+static gboolean
+load_registry_auth (SvConfig *self,
+                    yaml_document_t *doc,
+                    const char *host,
+                    yaml_node_t *entry,
+                    const char *path,
+                    GError **error)
+{
+  g_autofree char *key = g_strdup_printf ("registries.auths.%s", host);
+  const char *username = NULL;
+  const char *password = NULL;
+  RegistryAuth *auth;
+
+  if (!is_valid_registry_host (host))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid configuration %s: registries.auths key \"%s\" must be a registry "
+                   "host or host:port, such as registry.example:5000 (line %zu)",
+                   path, host, entry->start_mark.line + 1);
+      return FALSE;
+    }
+  if (entry->type != YAML_MAPPING_NODE)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid configuration %s: %s must be a mapping with username and password "
+                   "(line %zu)",
+                   path, key, entry->start_mark.line + 1);
+      return FALSE;
+    }
+
+  for (yaml_node_pair_t *pair = entry->data.mapping.pairs.start;
+       pair < entry->data.mapping.pairs.top; pair++)
+    {
+      const char *name = node_scalar (doc, yaml_document_get_node (doc, pair->key));
+      yaml_node_t *value_node = yaml_document_get_node (doc, pair->value);
+      g_autofree char *full_key = g_strdup_printf ("%s.%s", key, name ? name : "?");
+
+      if (g_strcmp0 (name, "username") == 0)
+        {
+          if (!expect_scalar (doc, value_node, full_key, path, &username, error))
+            return FALSE;
+        }
+      else if (g_strcmp0 (name, "password") == 0)
+        {
+          if (!expect_scalar (doc, value_node, full_key, path, &password, error))
+            return FALSE;
+        }
+      else
+        g_warning ("Unknown configuration key %s in %s, ignored", full_key, path);
+    }
+
+  if (username == NULL || *username == '\0' || password == NULL)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid configuration %s: %s needs both a non-empty username and a "
+                   "password (line %zu)",
+                   path, key, entry->start_mark.line + 1);
+      return FALSE;
+    }
+  if (strchr (username, ':') != NULL)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid configuration %s: %s.username must not contain \":\", which HTTP "
+                   "Basic authentication uses as the separator (line %zu)",
+                   path, key, entry->start_mark.line + 1);
+      return FALSE;
+    }
+
+  auth = g_new0 (RegistryAuth, 1);
+  auth->username = g_strdup (username);
+  auth->password = g_strdup (password);
+  g_hash_table_replace (self->registry_auths, g_strdup (host), auth);
+  return TRUE;
+}
+
+static gboolean
+load_auths_mapping (SvConfig *self,
+                    yaml_document_t *doc,
+                    yaml_node_t *value_node,
+                    const char *path,
+                    GError **error)
+{
+  if (value_node->type != YAML_MAPPING_NODE)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid configuration %s: registries.auths must be a mapping from registry "
+                   "host to username and password (line %zu)",
+                   path, value_node->start_mark.line + 1);
+      return FALSE;
+    }
+
+  for (yaml_node_pair_t *pair = value_node->data.mapping.pairs.start;
+       pair < value_node->data.mapping.pairs.top; pair++)
+    {
+      yaml_node_t *key_node = yaml_document_get_node (doc, pair->key);
+      const char *host = node_scalar (doc, key_node);
+
+      if (host == NULL)
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "invalid configuration %s: registries.auths keys must be registry hosts "
+                       "(line %zu)",
+                       path, key_node->start_mark.line + 1);
+          return FALSE;
+        }
+      if (!load_registry_auth (self, doc, host, yaml_document_get_node (doc, pair->value), path,
+                               error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 load_registries_section (SvConfig *self,
                          yaml_document_t *doc,
                          yaml_node_t *map,
@@ -179,31 +359,18 @@ load_registries_section (SvConfig *self,
       if (key == NULL)
         continue;
 
-      if (!g_str_equal (key, "insecure"))
+      if (g_str_equal (key, "insecure"))
         {
-          g_warning ("Unknown configuration key registries.%s in %s, ignored", key, path);
-          continue;
-        }
-
-      if (value_node->type != YAML_SEQUENCE_NODE)
-        {
-          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
-                       "invalid configuration %s: registries.insecure must be a list of "
-                       "registry hosts (line %zu)",
-                       path, value_node->start_mark.line + 1);
-          return FALSE;
-        }
-
-      for (yaml_node_item_t *item = value_node->data.sequence.items.start;
-           item < value_node->data.sequence.items.top; item++)
-        {
-          yaml_node_t *entry = yaml_document_get_node (doc, *item);
-          const char *host = NULL;
-
-          if (!expect_scalar (doc, entry, "registries.insecure[]", path, &host, error))
+          if (!load_insecure_list (self, doc, value_node, path, error))
             return FALSE;
-          g_ptr_array_add (self->insecure_registries, g_strdup (host));
         }
+      else if (g_str_equal (key, "auths"))
+        {
+          if (!load_auths_mapping (self, doc, value_node, path, error))
+            return FALSE;
+        }
+      else
+        g_warning ("Unknown configuration key registries.%s in %s, ignored", key, path);
     }
   return TRUE;
 }
@@ -418,6 +585,23 @@ sv_config_is_insecure_registry (SvConfig *self, const char *host)
         return TRUE;
     }
   return FALSE;
+}
+
+/* Look up the credentials registries.auths gives for @host ("host" or
+ * "host:port", as in image references). The strings belong to @self. */
+gboolean
+sv_config_get_registry_auth (SvConfig *self,
+                             const char *host,
+                             const char **username,
+                             const char **password)
+{
+  RegistryAuth *auth = g_hash_table_lookup (self->registry_auths, host);
+
+  if (auth == NULL)
+    return FALSE;
+  *username = auth->username;
+  *password = auth->password;
+  return TRUE;
 }
 
 void

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sv-puller.h"
 
+#include <string.h>
+#include <unistd.h>
+
 #include "sv-engine-error.h"
 #include "sv-manifest.h"
 #include "sv-reference.h"
@@ -8,6 +11,8 @@
 
 /* Layers downloading or unpacking at once in one pull. */
 #define MAX_PARALLEL_LAYERS 3
+/* The most layers overlayfs stacks (OVL_MAX_STACK in Linux's fs/overlayfs). */
+#define OVERLAY_MAX_STACK 500
 
 struct _SvPuller
 {
@@ -21,6 +26,8 @@ struct _SvPuller
   /* Blob digests and diff ids that running pulls use -> number of pulls. A
    * failed pull keeps those that another pull uses too. */
   GHashTable *in_use;
+  /* Blob digest -> SharedDownload, for the blobs that pulls download now. */
+  GHashTable *downloads;
 };
 
 G_DEFINE_FINAL_TYPE (SvPuller, sv_puller, G_TYPE_OBJECT)
@@ -36,6 +43,7 @@ sv_puller_finalize (GObject *object)
   g_clear_object (&self->images);
   g_clear_object (&self->client);
   g_clear_pointer (&self->in_use, g_hash_table_unref);
+  g_clear_pointer (&self->downloads, g_hash_table_unref);
 
   G_OBJECT_CLASS (sv_puller_parent_class)->finalize (object);
 }
@@ -50,6 +58,7 @@ static void
 sv_puller_init (SvPuller *self)
 {
   self->in_use = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->downloads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 SvPuller *
@@ -71,7 +80,8 @@ typedef struct
 {
   SvPuller *self;
   SvReference *ref;
-  char *platform; /* requested, NULL for the host's */
+  char *platform;                     /* requested, NULL for the host's */
+  SvRegistryCredentials *credentials; /* NULL: the configured ones */
 
   /* Cancelled by the caller's cancellable and on the first failure, so the
    * other layers stop too. */
@@ -158,6 +168,7 @@ pull_free (Pull *pull)
   g_object_unref (pull->self);
   sv_reference_free (pull->ref);
   g_free (pull->platform);
+  g_clear_pointer (&pull->credentials, sv_registry_credentials_free);
   g_free (pull->top_digest);
   g_free (pull->manifest_digest);
   g_clear_pointer (&pull->manifest, sv_manifest_free);
@@ -239,6 +250,211 @@ store_bytes (Pull *pull, GBytes *bytes, const char *digest, GError **error)
   return TRUE;
 }
 
+/* Blob downloads that pulls share. The first pull that needs a blob downloads
+ * it; pulls that need it meanwhile wait for that download instead of fetching
+ * the blob again, and fetch it themselves only when that download fails. */
+
+typedef struct
+{
+  GPtrArray *waiters; /* GTasks of fetch_blob_async */
+} SharedDownload;
+
+typedef struct
+{
+  Pull *pull; /* the caller keeps the pull alive until the fetch returns */
+  char *digest;
+  gint64 size;
+  SvBlobProgressFunc progress;
+  gpointer progress_data;
+  gulong cancelled_id;
+} BlobFetchState;
+
+static void
+blob_fetch_state_free (BlobFetchState *state)
+{
+  g_free (state->digest);
+  g_free (state);
+}
+
+static void fetch_blob_start (GTask *task);
+
+static void
+on_shared_download_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  BlobFetchState *state = g_task_get_task_data (task);
+  SvPuller *self = state->pull->self;
+  g_autoptr (GError) error = NULL;
+  gboolean stored
+      = sv_registry_client_get_blob_finish (SV_REGISTRY_CLIENT (source), result, &error);
+  SharedDownload *shared = g_hash_table_lookup (self->downloads, state->digest);
+
+  g_hash_table_remove (self->downloads, state->digest);
+  for (guint i = 0; shared != NULL && i < shared->waiters->len; i++)
+    {
+      GTask *waiter = g_ptr_array_index (shared->waiters, i);
+      BlobFetchState *waiting = g_task_get_task_data (waiter);
+
+      g_cancellable_disconnect (waiting->pull->cancellable, waiting->cancelled_id);
+      waiting->cancelled_id = 0;
+      if (stored)
+        {
+          g_task_return_int (waiter, 0);
+          g_object_unref (waiter);
+        }
+      else
+        fetch_blob_start (waiter);
+    }
+  if (shared != NULL)
+    {
+      g_ptr_array_unref (shared->waiters);
+      g_free (shared);
+    }
+
+  if (!stored)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_int (task, 1);
+}
+
+static gboolean
+on_wait_cancelled_idle (gpointer user_data)
+{
+  GTask *task = user_data;
+  BlobFetchState *state = g_task_get_task_data (task);
+  SharedDownload *shared = g_hash_table_lookup (state->pull->self->downloads, state->digest);
+
+  /* The download may have finished and answered this waiter meanwhile. */
+  if (shared != NULL && g_ptr_array_remove (shared->waiters, task))
+    {
+      g_cancellable_disconnect (state->pull->cancellable, state->cancelled_id);
+      state->cancelled_id = 0;
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "the pull was cancelled");
+      g_object_unref (task);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_wait_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  /* A ::cancelled handler must not disconnect itself, so answer from an idle. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, on_wait_cancelled_idle, g_object_ref (user_data),
+                   g_object_unref);
+}
+
+static void
+fetch_blob_start (GTask *task)
+{
+  BlobFetchState *state = g_task_get_task_data (task);
+  Pull *pull = state->pull;
+  SvPuller *self = pull->self;
+  SharedDownload *shared = g_hash_table_lookup (self->downloads, state->digest);
+
+  if (shared == NULL && sv_content_store_has_blob (self->content, state->digest))
+    {
+      g_task_return_int (task, 0);
+      g_object_unref (task);
+      return;
+    }
+  if (g_cancellable_is_cancelled (pull->cancellable))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "the pull was cancelled");
+      g_object_unref (task);
+      return;
+    }
+
+  if (shared != NULL)
+    {
+      g_ptr_array_add (shared->waiters, task);
+      state->cancelled_id
+          = g_cancellable_connect (pull->cancellable, G_CALLBACK (on_wait_cancelled), task, NULL);
+      return;
+    }
+
+  shared = g_new0 (SharedDownload, 1);
+  shared->waiters = g_ptr_array_new ();
+  g_hash_table_insert (self->downloads, g_strdup (state->digest), shared);
+  sv_registry_client_get_blob_async (
+      self->client, pull->ref, pull->credentials, state->digest, state->size, self->content,
+      state->progress, state->progress_data, pull->cancellable, on_shared_download_done, task);
+}
+
+/* Store blob @digest of @size bytes, downloading it unless another pull of
+ * this puller is downloading it already. */
+static void
+fetch_blob_async (Pull *pull, const char *digest, gint64 size, SvBlobProgressFunc progress,
+                  gpointer progress_data, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  BlobFetchState *state = g_new0 (BlobFetchState, 1);
+
+  state->pull = pull;
+  state->digest = g_strdup (digest);
+  state->size = size;
+  state->progress = progress;
+  state->progress_data = progress_data;
+  g_task_set_task_data (task, state, (GDestroyNotify)blob_fetch_state_free);
+  fetch_blob_start (task);
+}
+
+/* Returns 1 when this pull stored the blob, 0 when it was there or another
+ * pull stored it, and -1 on failure. */
+static int
+fetch_blob_finish (GAsyncResult *result, GError **error)
+{
+  GError *local_error = NULL;
+  gssize value = g_task_propagate_int (G_TASK (result), &local_error);
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return -1;
+    }
+  return (int)value;
+}
+
+/* The most layers a container's overlay root can stack with this data root.
+ * The container monitor mounts it with "lowerdir=L1:...:Ln,upperdir=U,
+ * workdir=W" as mount(2) data, which must be shorter than a page, where each
+ * Li is DATA_ROOT/layers/HEX and U and W are DATA_ROOT/containers/ID/upper
+ * and DATA_ROOT/containers/ID/work. */
+static guint
+get_max_layers (SvPuller *self)
+{
+  gsize root = strlen (sv_config_get_data_root (self->config));
+  gsize page = (gsize)sysconf (_SC_PAGESIZE);
+  gsize container_dir = root + strlen ("/containers/") + 64;
+  gsize fixed = strlen ("lowerdir=") + strlen (",upperdir=") + container_dir + strlen ("/upper")
+                + strlen (",workdir=") + container_dir + strlen ("/work");
+  gsize per_layer = root + strlen ("/layers/") + 64 + strlen (":");
+
+  if (fixed >= page)
+    return 0;
+  /* The options are fixed + n * per_layer - 1 bytes long (no ":" after the
+   * last layer), and must be at most page - 1. */
+  return MIN ((page - fixed) / per_layer, OVERLAY_MAX_STACK);
+}
+
+static gboolean
+check_layer_count (Pull *pull, GError **error)
+{
+  guint max = get_max_layers (pull->self);
+  g_autofree char *text = NULL;
+
+  if (pull->manifest->layers->len <= max)
+    return TRUE;
+  text = sv_reference_to_familiar (pull->ref);
+  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
+               "image %s has %u layers, more than the %u layers that overlayfs can stack for a "
+               "container under data root %s",
+               text, pull->manifest->layers->len, max,
+               sv_config_get_data_root (pull->self->config));
+  return FALSE;
+}
+
 /* Step 5: record the image and its references. */
 static void
 pull_add_image (GTask *task)
@@ -280,6 +496,7 @@ typedef struct
   GTask *pull_task;
   guint index;
   char *digest;
+  gint64 size;
   char *diff_id;
   char *blob_path;
 } LayerJob;
@@ -406,13 +623,21 @@ on_layer_downloaded (GObject *source, GAsyncResult *result, gpointer user_data)
   LayerJob *job = user_data;
   Pull *pull = g_task_get_task_data (job->pull_task);
   GError *error = NULL;
+  int stored = fetch_blob_finish (result, &error);
 
-  if (!sv_registry_client_get_blob_finish (SV_REGISTRY_CLIENT (source), result, &error))
+  if (stored < 0)
     {
       layer_job_done (job, error);
       return;
     }
-  g_ptr_array_add (pull->added_blobs, g_strdup (job->digest));
+  if (stored == 1)
+    g_ptr_array_add (pull->added_blobs, g_strdup (job->digest));
+  else
+    {
+      /* Another pull downloaded it, so count its bytes as done. */
+      pull->done_bytes += job->size;
+      report_digest (pull, "Download complete", job->digest);
+    }
   layer_job_unpack (job);
 }
 
@@ -432,15 +657,15 @@ pull_start_layers (GTask *task)
       job->pull_task = g_object_ref (task);
       job->index = index;
       job->digest = g_strdup (layer->digest);
+      job->size = layer->size;
       job->diff_id = g_strdup (pull->config->diff_ids[index]);
       pull->active++;
 
       if (sv_content_store_has_blob (self->content, layer->digest))
         layer_job_unpack (job);
       else
-        sv_registry_client_get_blob_async (self->client, pull->ref, layer->digest, layer->size,
-                                           self->content, on_layer_progress, job, pull->cancellable,
-                                           on_layer_downloaded, job);
+        fetch_blob_async (pull, layer->digest, layer->size, on_layer_progress, job,
+                          on_layer_downloaded, job);
     }
 }
 
@@ -450,10 +675,6 @@ pull_layers (GTask *task)
   Pull *pull = g_task_get_task_data (task);
   SvPuller *self = pull->self;
   GPtrArray *layers = pull->manifest->layers;
-
-  mark_in_use (pull, pull->top_digest);
-  mark_in_use (pull, pull->manifest_digest);
-  mark_in_use (pull, pull->config_digest);
 
   pull->pending = g_array_new (FALSE, FALSE, sizeof (guint));
   for (guint i = 0; i < layers->len; i++)
@@ -525,14 +746,17 @@ on_config_downloaded (GObject *source, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
   g_autoptr (GBytes) bytes = NULL;
 
-  if (source != NULL)
+  if (result != NULL)
     {
-      if (!sv_registry_client_get_blob_finish (SV_REGISTRY_CLIENT (source), result, &error))
+      int stored = fetch_blob_finish (result, &error);
+
+      if (stored < 0)
         {
           pull_fail (task, error);
           return;
         }
-      g_ptr_array_add (pull->added_blobs, g_strdup (pull->config_digest));
+      if (stored == 1)
+        g_ptr_array_add (pull->added_blobs, g_strdup (pull->config_digest));
     }
 
   bytes = sv_content_store_read_blob (self->content, pull->config_digest, SV_MANIFEST_MAX_SIZE,
@@ -572,14 +796,17 @@ pull_config (GTask *task)
   const SvDescriptor *config = pull->manifest->config;
 
   pull->config_digest = g_strdup (config->digest);
+  /* From here on a failing pull of the same image keeps what this one uses. */
+  mark_in_use (pull, pull->top_digest);
+  mark_in_use (pull, pull->manifest_digest);
+  mark_in_use (pull, pull->config_digest);
+
   if (sv_content_store_has_blob (self->content, config->digest))
     {
       on_config_downloaded (NULL, NULL, task);
       return;
     }
-  sv_registry_client_get_blob_async (self->client, pull->ref, config->digest, config->size,
-                                     self->content, NULL, NULL, pull->cancellable,
-                                     on_config_downloaded, task);
+  fetch_blob_async (pull, config->digest, config->size, NULL, NULL, on_config_downloaded, task);
 }
 
 /* Step 2: the manifest, through an index when the reference names one. */
@@ -628,8 +855,9 @@ on_manifest_received (GObject *source, GAsyncResult *result, gpointer user_data)
           pull_fail (task, error);
           return;
         }
-      sv_registry_client_get_manifest_async (pull->self->client, pull->ref, entry->digest,
-                                             pull->cancellable, on_manifest_received, task);
+      sv_registry_client_get_manifest_async (pull->self->client, pull->ref, pull->credentials,
+                                             entry->digest, pull->cancellable, on_manifest_received,
+                                             task);
       return;
     }
 
@@ -640,6 +868,11 @@ on_manifest_received (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   pull->manifest_digest = g_strdup (digest);
   pull->manifest = g_steal_pointer (&manifest);
+  if (!check_layer_count (pull, &error))
+    {
+      pull_fail (task, error);
+      return;
+    }
   report_digest (pull, "Digest:", pull->top_digest);
   pull_config (task);
 }
@@ -657,7 +890,7 @@ on_registry_pinged (GObject *source, GAsyncResult *result, gpointer user_data)
       pull_fail (task, error);
       return;
     }
-  sv_registry_client_get_manifest_async (pull->self->client, pull->ref,
+  sv_registry_client_get_manifest_async (pull->self->client, pull->ref, pull->credentials,
                                          sv_reference_get_manifest_ref (pull->ref),
                                          pull->cancellable, on_manifest_received, task);
 }
@@ -670,9 +903,10 @@ on_caller_cancelled (GCancellable *caller, gpointer user_data)
 
 void
 sv_puller_pull_async (SvPuller *self, const char *reference, const char *platform,
-                      GCancellable *cancellable, SvPullProgressFunc progress,
-                      gpointer progress_data, GDestroyNotify progress_data_free,
-                      GAsyncReadyCallback callback, gpointer user_data)
+                      const SvRegistryCredentials *credentials, GCancellable *cancellable,
+                      SvPullProgressFunc progress, gpointer progress_data,
+                      GDestroyNotify progress_data_free, GAsyncReadyCallback callback,
+                      gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   Pull *pull = g_new0 (Pull, 1);
@@ -682,6 +916,8 @@ sv_puller_pull_async (SvPuller *self, const char *reference, const char *platfor
   g_task_set_source_tag (task, sv_puller_pull_async);
   pull->self = g_object_ref (self);
   pull->platform = g_strdup (platform);
+  if (credentials != NULL)
+    pull->credentials = sv_registry_credentials_copy (credentials);
   pull->progress = progress;
   pull->progress_data = progress_data;
   pull->progress_data_free = progress_data_free;
@@ -719,8 +955,8 @@ sv_puller_pull_async (SvPuller *self, const char *reference, const char *platfor
   text = sv_reference_to_familiar (pull->ref);
   g_info ("Pulling %s", text);
   report (pull, "Pulling");
-  sv_registry_client_ping_async (self->client, pull->ref, pull->cancellable, on_registry_pinged,
-                                 task);
+  sv_registry_client_ping_async (self->client, pull->ref, pull->credentials, pull->cancellable,
+                                 on_registry_pinged, task);
 }
 
 SvImage *

@@ -7,6 +7,7 @@
 #include "sv-content-store.h"
 #include "sv-image-store.h"
 #include "sv-layer-store.h"
+#include "sv-registry-client.h"
 
 G_BEGIN_DECLS
 
@@ -25,13 +26,18 @@ G_DECLARE_FINAL_TYPE (SvPuller, sv_puller, SV, PULLER, GObject)
 SvPuller *sv_puller_new (SvConfig *config, SvContentStore *content, SvLayerStore *layers,
                          SvImageStore *images);
 
-/* Pulls @reference for @platform ("os/arch[/variant]", NULL for the host's).
- * On failure or cancel, the blobs and layers this pull added are removed
- * again, so the stores hold what they held before. */
+/* Pulls @reference for @platform ("os/arch[/variant]", NULL for the host's),
+ * logging in with @credentials (NULL: as SvRegistryClient describes). An
+ * image with more layers than overlayfs can stack under the data root is
+ * rejected before any blob is downloaded. Pulls of one puller running at the
+ * same time download each blob once. On failure or cancel, the blobs and
+ * layers this pull added are removed again, so the stores hold what they
+ * held before. */
 void sv_puller_pull_async (SvPuller *self, const char *reference, const char *platform,
-                           GCancellable *cancellable, SvPullProgressFunc progress,
-                           gpointer progress_data, GDestroyNotify progress_data_free,
-                           GAsyncReadyCallback callback, gpointer user_data);
+                           const SvRegistryCredentials *credentials, GCancellable *cancellable,
+                           SvPullProgressFunc progress, gpointer progress_data,
+                           GDestroyNotify progress_data_free, GAsyncReadyCallback callback,
+                           gpointer user_data);
 SvImage *sv_puller_pull_finish (SvPuller *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -16,6 +16,9 @@
 /* Tokens without "expires_in" last 60 seconds, the default of Docker's token
  * authentication specification. */
 #define TOKEN_DEFAULT_LIFETIME_S 60
+/* Seconds without progress on a connection before a request fails, unless
+ * SERVIN_REGISTRY_TIMEOUT sets another number. */
+#define DEFAULT_TIMEOUT_S 60
 
 struct _SvRegistryClient
 {
@@ -23,7 +26,10 @@ struct _SvRegistryClient
 
   SvConfig *config;
   SoupSession *session;
-  GHashTable *tokens; /* "registry scope" -> CachedToken */
+  guint timeout;                /* seconds */
+  GHashTable *tokens;           /* "registry scope identity" -> CachedToken */
+  GHashTable *basic_registries; /* "registry identity" that accepted Basic auth */
+  guint8 cache_secret[32];      /* HMAC key of the identities in the cache keys */
 };
 
 G_DEFINE_FINAL_TYPE (SvRegistryClient, sv_registry_client, G_TYPE_OBJECT)
@@ -49,6 +55,7 @@ sv_registry_client_finalize (GObject *object)
   g_clear_object (&self->config);
   g_clear_object (&self->session);
   g_clear_pointer (&self->tokens, g_hash_table_unref);
+  g_clear_pointer (&self->basic_registries, g_hash_table_unref);
 
   G_OBJECT_CLASS (sv_registry_client_parent_class)->finalize (object);
 }
@@ -59,16 +66,71 @@ sv_registry_client_class_init (SvRegistryClientClass *klass)
   G_OBJECT_CLASS (klass)->finalize = sv_registry_client_finalize;
 }
 
+/* SERVIN_REGISTRY_TIMEOUT in seconds, or the default when unset or invalid. */
+static guint
+read_timeout_setting (void)
+{
+  const char *text = g_getenv ("SERVIN_REGISTRY_TIMEOUT");
+  guint64 value = 0;
+
+  if (text == NULL || *text == '\0')
+    return DEFAULT_TIMEOUT_S;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, 3600, &value, NULL))
+    {
+      g_warning ("SERVIN_REGISTRY_TIMEOUT \"%s\" is invalid: use a number of seconds from 1 to "
+                 "3600; using %d",
+                 text, DEFAULT_TIMEOUT_S);
+      return DEFAULT_TIMEOUT_S;
+    }
+  return (guint)value;
+}
+
 static void
 sv_registry_client_init (SvRegistryClient *self)
 {
+  self->timeout = read_timeout_setting ();
   /* Several layers download at once from one registry, so allow more than
    * libsoup's default of 2 connections per host. */
   self->session = soup_session_new_with_options ("user-agent", "servin/" PACKAGE_VERSION,
-                                                 "max-conns-per-host", 8, "timeout", 120,
+                                                 "max-conns-per-host", 8, "timeout", self->timeout,
                                                  "idle-timeout", 60, NULL);
   self->tokens
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cached_token_free);
+  self->basic_registries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (gsize i = 0; i < sizeof self->cache_secret; i += 4)
+    {
+      guint32 random = g_random_int ();
+      memcpy (self->cache_secret + i, &random, 4);
+    }
+}
+
+SvRegistryCredentials *
+sv_registry_credentials_new (const char *username, const char *password)
+{
+  SvRegistryCredentials *credentials = g_new0 (SvRegistryCredentials, 1);
+
+  credentials->username = g_strdup (username);
+  credentials->password = g_strdup (password);
+  return credentials;
+}
+
+SvRegistryCredentials *
+sv_registry_credentials_copy (const SvRegistryCredentials *credentials)
+{
+  return sv_registry_credentials_new (credentials->username, credentials->password);
+}
+
+void
+sv_registry_credentials_free (SvRegistryCredentials *credentials)
+{
+  if (credentials == NULL)
+    return;
+  g_free (credentials->username);
+  /* Clear the password so it does not linger in freed memory. */
+  if (credentials->password != NULL)
+    memset (credentials->password, 0, strlen (credentials->password));
+  g_free (credentials->password);
+  g_free (credentials);
 }
 
 SvRegistryClient *
@@ -113,12 +175,17 @@ same_origin (GUri *a, GUri *b)
 
 /* Turn a failure to get any response into an engine error. */
 static GError *
-make_send_error (GUri *uri, GError *cause)
+make_send_error (SvRegistryClient *self, GUri *uri, GError *cause)
 {
   g_autofree char *host_port = format_host_port (uri);
 
   if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return g_error_copy (cause);
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNREACHABLE,
+                        "registry %s did not respond within %u s (SERVIN_REGISTRY_TIMEOUT sets "
+                        "this limit)",
+                        host_port, self->timeout);
   if (cause->domain == G_TLS_ERROR)
     return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNREACHABLE,
                         "TLS connection to registry %s failed: %s (a registry that speaks "
@@ -126,6 +193,22 @@ make_send_error (GUri *uri, GError *cause)
                         host_port, cause->message);
   return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNREACHABLE, "cannot reach registry %s: %s",
                       host_port, cause->message);
+}
+
+/* Turn a failure while reading a response body into an engine error. */
+static GError *
+make_read_error (SvRegistryClient *self, const char *registry, const GError *cause)
+{
+  if (cause->domain == SV_ENGINE_ERROR || g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_error_copy (cause);
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNREACHABLE,
+                        "registry %s sent no data for %u s (SERVIN_REGISTRY_TIMEOUT sets this "
+                        "limit)",
+                        registry, self->timeout);
+  return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                      "the connection to registry %s failed before the end of the response: %s",
+                      registry, cause->message);
 }
 
 /* Read a whole response body, failing once it passes @limit bytes. */
@@ -209,19 +292,24 @@ read_body_finish (GAsyncResult *result, GError **error)
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* A GET sent to a registry, with the anonymous token flow and redirects
- * handled here, so callers see only the final response. */
+/* A GET sent to a registry, with authentication (Basic, or Bearer tokens
+ * fetched anonymously or with credentials) and redirects handled here, so
+ * callers see only the final response. */
 
 typedef struct
 {
   SvRegistryClient *client;
-  char *registry; /* the reference's domain: the token cache key */
+  char *registry; /* the reference's domain, as error messages name it */
   char *scope;    /* "repository:NAME:pull", or NULL for /v2/ */
   GUri *base;     /* where the registry itself is */
   GUri *uri;      /* the current target, which redirects change */
   char *accept;
+  SvRegistryCredentials *credentials; /* NULL: anonymous */
+  char *identity;                     /* keys the caches per credentials */
+  gboolean allow_http_realm;
   guint redirects;
   gboolean token_tried;
+  gboolean basic_tried;
   SoupMessage *message;
 } Request;
 
@@ -234,30 +322,68 @@ request_free (Request *request)
   g_uri_unref (request->base);
   g_uri_unref (request->uri);
   g_free (request->accept);
+  g_clear_pointer (&request->credentials, sv_registry_credentials_free);
+  g_free (request->identity);
   g_clear_object (&request->message);
   g_free (request);
 }
 
+/* A cache key that tells credentials apart without containing them: an HMAC
+ * under a key that lives only in this client, or "" for anonymous access. */
 static char *
-token_key (const char *registry, const char *scope)
+identify_credentials (SvRegistryClient *self, const SvRegistryCredentials *credentials)
 {
-  return g_strconcat (registry, " ", scope ? scope : "", NULL);
+  g_autofree char *text = NULL;
+  char *identity;
+
+  if (credentials == NULL)
+    return g_strdup ("");
+  text = g_strconcat (credentials->username, "\n", credentials->password, NULL);
+  identity = g_compute_hmac_for_string (G_CHECKSUM_SHA256, self->cache_secret,
+                                        sizeof self->cache_secret, text, -1);
+  memset (text, 0, strlen (text));
+  return identity;
+}
+
+static char *
+token_key (Request *request)
+{
+  return g_strconcat (request->registry, " ", request->scope ? request->scope : "", " ",
+                      request->identity, NULL);
+}
+
+static char *
+basic_key (Request *request)
+{
+  return g_strconcat (request->registry, " ", request->identity, NULL);
 }
 
 static const char *
-lookup_token (SvRegistryClient *self, const char *registry, const char *scope)
+lookup_token (Request *request)
 {
-  g_autofree char *key = token_key (registry, scope);
-  CachedToken *cached = g_hash_table_lookup (self->tokens, key);
+  g_autofree char *key = token_key (request);
+  CachedToken *cached = g_hash_table_lookup (request->client->tokens, key);
 
   if (cached == NULL)
     return NULL;
   if (g_get_monotonic_time () >= cached->expires_at)
     {
-      g_hash_table_remove (self->tokens, key);
+      g_hash_table_remove (request->client->tokens, key);
       return NULL;
     }
   return cached->token;
+}
+
+static char *
+format_basic_authorization (const SvRegistryCredentials *credentials)
+{
+  g_autofree char *pair = g_strconcat (credentials->username, ":", credentials->password, NULL);
+  g_autofree char *encoded = g_base64_encode ((const guchar *)pair, strlen (pair));
+  char *value = g_strconcat ("Basic ", encoded, NULL);
+
+  memset (pair, 0, strlen (pair));
+  memset (encoded, 0, strlen (encoded));
+  return value;
 }
 
 static void request_send (GTask *task);
@@ -278,122 +404,229 @@ request_send (GTask *task)
   if (request->accept != NULL)
     soup_message_headers_replace (headers, "Accept", request->accept);
 
-  /* The token is for the registry only, never for storage it redirects to. */
-  token = lookup_token (request->client, request->registry, request->scope);
-  if (token != NULL && same_origin (request->uri, request->base))
+  /* Tokens and credentials are for the registry only, never for storage it
+   * redirects to. */
+  if (same_origin (request->uri, request->base))
     {
-      g_autofree char *value = g_strconcat ("Bearer ", token, NULL);
-      soup_message_headers_replace (headers, "Authorization", value);
+      g_autofree char *key = basic_key (request);
+
+      token = lookup_token (request);
+      if (token != NULL)
+        {
+          g_autofree char *value = g_strconcat ("Bearer ", token, NULL);
+          soup_message_headers_replace (headers, "Authorization", value);
+        }
+      else if (request->credentials != NULL
+               && (request->basic_tried
+                   || g_hash_table_contains (request->client->basic_registries, key)))
+        {
+          g_autofree char *value = format_basic_authorization (request->credentials);
+
+          request->basic_tried = TRUE;
+          soup_message_headers_replace (headers, "Authorization", value);
+          memset (value, 0, strlen (value));
+        }
     }
 
   soup_session_send_async (request->client->session, request->message, G_PRIORITY_DEFAULT,
                            g_task_get_cancellable (task), on_request_sent, task);
 }
 
-/* The parameters of a "Bearer realm=...,service=...,scope=..." challenge, or NULL. */
+/* The scheme ("bearer" or "basic", lowercase) and parameters of a
+ * WWW-Authenticate challenge, or NULL. */
 static GHashTable *
-find_bearer_challenge (SoupMessage *message)
+parse_challenge (SoupMessage *message, char **scheme)
 {
   const char *header = soup_message_headers_get_one (soup_message_get_response_headers (message),
                                                      "WWW-Authenticate");
+  const char *space;
 
-  if (header == NULL || g_ascii_strncasecmp (header, "Bearer ", 7) != 0)
+  if (header == NULL)
     return NULL;
-  return soup_header_parse_param_list (header + 7);
+  space = strchr (header, ' ');
+  *scheme = g_ascii_strdown (header, space ? space - header : -1);
+  return soup_header_parse_param_list (space ? space + 1 : "");
+}
+
+static GError *
+make_login_needed_error (const char *registry)
+{
+  return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_AUTHENTICATION_FAILED,
+                      "registry %s requires a login: give credentials for %s in registries.auths "
+                      "of the configuration, in SERVIN_REGISTRY_USER and SERVIN_REGISTRY_PASS, "
+                      "or with the pull",
+                      registry, registry);
+}
+
+static GError *
+make_authentication_failed_error (const char *registry, const char *by, guint status)
+{
+  return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_AUTHENTICATION_FAILED,
+                      "authentication failed for %s: %s rejected the username and password "
+                      "with HTTP %u; check the credentials",
+                      registry, by, status);
 }
 
 typedef struct
 {
   GTask *request_task;
   char *key;
+  char *realm; /* without the query */
 } TokenFetch;
+
+static void
+token_fetch_free (TokenFetch *fetch)
+{
+  g_free (fetch->key);
+  g_free (fetch->realm);
+  g_free (fetch);
+}
+
+/* The token and its lifetime in seconds from a token response body, or NULL. */
+static char *
+parse_token_response (GBytes *body, gint64 *lifetime)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *object;
+  const char *token;
+
+  if (g_bytes_get_size (body) > TOKEN_BODY_MAX_SIZE
+      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                      g_bytes_get_size (body), NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  object = json_node_get_object (json_parser_get_root (parser));
+
+  /* "token" is the distribution spec's name, "access_token" OAuth 2's. */
+  token = json_object_get_string_member_with_default (object, "token", NULL);
+  if (token == NULL || *token == '\0')
+    token = json_object_get_string_member_with_default (object, "access_token", NULL);
+  if (token == NULL || *token == '\0')
+    return NULL;
+
+  *lifetime = json_object_get_int_member_with_default (object, "expires_in", 0);
+  if (*lifetime <= 0)
+    *lifetime = TOKEN_DEFAULT_LIFETIME_S;
+  return g_strdup (token);
+}
 
 static void
 on_token_received (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   TokenFetch *fetch = user_data;
   g_autoptr (GTask) task = fetch->request_task;
-  g_autofree char *key = fetch->key;
   Request *request = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) body
       = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
   SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  g_autofree char *realm = NULL;
-  JsonObject *object = NULL;
-  const char *token = NULL;
-  gint64 lifetime = TOKEN_DEFAULT_LIFETIME_S;
+  guint status = soup_message_get_status (message);
+  g_autofree char *token = NULL;
+  gint64 lifetime = 0;
   CachedToken *cached;
-
-  g_free (fetch);
-  realm = g_uri_to_string_partial (soup_message_get_uri (message), G_URI_HIDE_QUERY);
 
   if (body == NULL)
     {
-      g_task_return_error (task, make_send_error (soup_message_get_uri (message), error));
+      g_task_return_error (
+          task, make_send_error (request->client, soup_message_get_uri (message), error));
+      token_fetch_free (fetch);
       return;
     }
-  if (soup_message_get_status (message) != SOUP_STATUS_OK)
+
+  if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN)
+    {
+      g_autofree char *by = g_strdup_printf ("the token service %s", fetch->realm);
+
+      g_task_return_error (task,
+                           request->credentials != NULL
+                               ? make_authentication_failed_error (request->registry, by, status)
+                               : make_login_needed_error (request->registry));
+      token_fetch_free (fetch);
+      return;
+    }
+  if (status != SOUP_STATUS_OK)
     {
       g_task_return_new_error (task, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
-                               "cannot get an anonymous token from %s for %s: HTTP %u %s", realm,
-                               request->scope, soup_message_get_status (message),
+                               "cannot get a token from %s for registry %s: HTTP %u %s",
+                               fetch->realm, request->registry, status,
                                soup_message_get_reason_phrase (message));
+      token_fetch_free (fetch);
       return;
     }
 
-  if (g_bytes_get_size (body) <= TOKEN_BODY_MAX_SIZE
-      && json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body),
-                                     NULL)
-      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    object = json_node_get_object (json_parser_get_root (parser));
-  if (object != NULL)
-    {
-      /* "token" is the distribution spec's name, "access_token" OAuth 2's. */
-      token = json_object_get_string_member_with_default (object, "token", NULL);
-      if (token == NULL || *token == '\0')
-        token = json_object_get_string_member_with_default (object, "access_token", NULL);
-      lifetime = json_object_get_int_member_with_default (object, "expires_in", lifetime);
-    }
-  if (token == NULL || *token == '\0')
+  token = parse_token_response (body, &lifetime);
+  if (token == NULL)
     {
       g_task_return_new_error (task, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
-                               "invalid token response from %s for %s: no \"token\" member", realm,
-                               request->scope);
+                               "invalid token response from %s for registry %s: no \"token\" "
+                               "member",
+                               fetch->realm, request->registry);
+      token_fetch_free (fetch);
       return;
     }
 
+  /* Expire the token a little early so it does not expire in flight. */
   cached = g_new0 (CachedToken, 1);
-  cached->token = g_strdup (token);
+  cached->token = g_steal_pointer (&token);
   cached->expires_at = g_get_monotonic_time () + MAX (lifetime - 5, 1) * G_USEC_PER_SEC;
-  g_hash_table_replace (request->client->tokens, g_steal_pointer (&key), cached);
+  g_hash_table_replace (request->client->tokens, g_steal_pointer (&fetch->key), cached);
+  token_fetch_free (fetch);
 
   request_send (g_steal_pointer (&task));
 }
 
-/* Handle a Bearer challenge by fetching an anonymous token from its realm. */
-static gboolean
+/* The realm of a Bearer challenge, checked: HTTPS, or plain HTTP for a
+ * registry that may be reached over plain HTTP itself. */
+static GUri *
+parse_realm (Request *request, const char *realm, GError **error)
+{
+  g_autoptr (GUri) uri = NULL;
+
+  if (realm != NULL)
+    uri = g_uri_parse (realm, G_URI_FLAGS_ENCODED, NULL);
+  if (uri == NULL
+      || (g_strcmp0 (g_uri_get_scheme (uri), "https") != 0
+          && g_strcmp0 (g_uri_get_scheme (uri), "http") != 0))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "registry %s sent a Bearer challenge without a valid realm URL",
+                   request->registry);
+      return NULL;
+    }
+  if (g_str_equal (g_uri_get_scheme (uri), "http") && !request->allow_http_realm)
+    {
+      g_autofree char *shown = g_uri_to_string_partial (uri, G_URI_HIDE_QUERY);
+
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
+                   "registry %s names the plain HTTP token realm %s; Servin gets tokens over "
+                   "plain HTTP only for registries on loopback or listed in registries.insecure",
+                   request->registry, shown);
+      return NULL;
+    }
+  return g_steal_pointer (&uri);
+}
+
+/* Handle a Bearer challenge by fetching a token from its realm, with the
+ * credentials when there are any. */
+static void
 request_fetch_token (GTask *task, GHashTable *challenge)
 {
   Request *request = g_task_get_task_data (task);
-  const char *realm = g_hash_table_lookup (challenge, "realm");
   const char *service = g_hash_table_lookup (challenge, "service");
   const char *scope = g_hash_table_lookup (challenge, "scope");
-  g_autoptr (GUri) realm_uri = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUri) realm_uri
+      = parse_realm (request, g_hash_table_lookup (challenge, "realm"), &error);
   g_autoptr (GString) query = g_string_new (NULL);
   g_autoptr (GUri) token_uri = NULL;
   g_autoptr (SoupMessage) message = NULL;
   TokenFetch *fetch;
 
-  if (realm == NULL || (realm_uri = g_uri_parse (realm, G_URI_FLAGS_ENCODED, NULL)) == NULL
-      || (g_strcmp0 (g_uri_get_scheme (realm_uri), "https") != 0
-          && g_strcmp0 (g_uri_get_scheme (realm_uri), "http") != 0))
+  if (realm_uri == NULL)
     {
-      g_task_return_new_error (task, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
-                               "registry %s sent a Bearer challenge without a valid realm URL",
-                               request->registry);
-      return FALSE;
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
     }
 
   if (scope == NULL)
@@ -410,18 +643,33 @@ request_fetch_token (GTask *task, GHashTable *challenge)
       g_autofree char *escaped = g_uri_escape_string (scope, NULL, FALSE);
       g_string_append_printf (query, "%sscope=%s", query->len ? "&" : "", escaped);
     }
+  if (request->credentials != NULL)
+    {
+      g_autofree char *escaped = g_uri_escape_string (request->credentials->username, NULL, FALSE);
+      g_string_append_printf (query, "%saccount=%s", query->len ? "&" : "", escaped);
+    }
 
   token_uri = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (realm_uri), NULL,
                            g_uri_get_host (realm_uri), g_uri_get_port (realm_uri),
                            g_uri_get_path (realm_uri), query->len ? query->str : NULL, NULL);
   message = soup_message_new_from_uri ("GET", token_uri);
+  /* A redirect would carry the credentials to wherever it points. */
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+  if (request->credentials != NULL)
+    {
+      g_autofree char *value = format_basic_authorization (request->credentials);
+
+      soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization",
+                                    value);
+      memset (value, 0, strlen (value));
+    }
 
   fetch = g_new0 (TokenFetch, 1);
   fetch->request_task = task;
-  fetch->key = token_key (request->registry, request->scope);
+  fetch->key = token_key (request);
+  fetch->realm = g_uri_to_string_partial (realm_uri, G_URI_HIDE_QUERY);
   soup_session_send_and_read_async (request->client->session, message, G_PRIORITY_DEFAULT,
                                     g_task_get_cancellable (task), on_token_received, fetch);
-  return TRUE;
 }
 
 static gboolean
@@ -459,6 +707,60 @@ request_follow_redirect (GTask *task)
   return TRUE;
 }
 
+/* Answer a 401 from the registry itself. Returns FALSE when the caller
+ * should hand the response on as it is. */
+static gboolean
+request_handle_unauthorized (GTask *task, GInputStream *stream)
+{
+  Request *request = g_task_get_task_data (task);
+  g_autofree char *scheme = NULL;
+  g_autoptr (GHashTable) challenge = parse_challenge (request->message, &scheme);
+
+  if (challenge == NULL || !same_origin (request->uri, request->base))
+    return FALSE;
+
+  if (g_str_equal (scheme, "basic"))
+    {
+      g_autofree char *key = basic_key (request);
+
+      if (request->credentials == NULL)
+        {
+          g_task_return_error (task, make_login_needed_error (request->registry));
+          return TRUE;
+        }
+      if (request->basic_tried)
+        {
+          g_autofree char *by = g_strdup_printf ("registry %s", request->registry);
+
+          g_hash_table_remove (request->client->basic_registries, key);
+          g_task_return_error (
+              task, make_authentication_failed_error (request->registry, by,
+                                                      soup_message_get_status (request->message)));
+          return TRUE;
+        }
+      g_input_stream_close (stream, NULL, NULL);
+      g_hash_table_add (request->client->basic_registries, g_steal_pointer (&key));
+      request->basic_tried = TRUE;
+      request_send (task);
+      return TRUE;
+    }
+
+  /* Without credentials /v2/ answers 401 to everyone on a registry with
+   * tokens, which is no failure; repositories get an anonymous token. */
+  if (g_str_equal (scheme, "bearer") && !request->token_tried
+      && (request->scope != NULL || request->credentials != NULL))
+    {
+      g_autofree char *key = token_key (request);
+
+      request->token_tried = TRUE;
+      g_hash_table_remove (request->client->tokens, key);
+      g_input_stream_close (stream, NULL, NULL);
+      request_fetch_token (task, challenge);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 on_request_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -471,26 +773,16 @@ on_request_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (stream == NULL)
     {
-      g_task_return_error (task, make_send_error (request->uri, error));
+      g_task_return_error (task, make_send_error (request->client, request->uri, error));
       return;
     }
 
   status = soup_message_get_status (request->message);
 
-  if (status == SOUP_STATUS_UNAUTHORIZED && !request->token_tried && request->scope != NULL)
+  if (status == SOUP_STATUS_UNAUTHORIZED && request_handle_unauthorized (task, stream))
     {
-      g_autoptr (GHashTable) challenge = find_bearer_challenge (request->message);
-
-      if (challenge != NULL)
-        {
-          g_autofree char *key = token_key (request->registry, request->scope);
-
-          request->token_tried = TRUE;
-          g_hash_table_remove (request->client->tokens, key);
-          g_input_stream_close (stream, NULL, NULL);
-          request_fetch_token (g_steal_pointer (&task), challenge);
-          return;
-        }
+      g_steal_pointer (&task);
+      return;
     }
 
   if (SOUP_STATUS_IS_REDIRECTION (status) && status != SOUP_STATUS_NOT_MODIFIED)
@@ -506,8 +798,29 @@ on_request_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   g_task_return_pointer (task, g_steal_pointer (&stream), g_object_unref);
 }
 
+/* Credentials for @ref: @given when set, else SERVIN_REGISTRY_USER and
+ * SERVIN_REGISTRY_PASS when both are set, else registries.auths. */
+static SvRegistryCredentials *
+resolve_credentials (SvRegistryClient *self, const SvReference *ref,
+                     const SvRegistryCredentials *given)
+{
+  const char *username = g_getenv ("SERVIN_REGISTRY_USER");
+  const char *password = g_getenv ("SERVIN_REGISTRY_PASS");
+
+  if (given != NULL)
+    return sv_registry_credentials_copy (given);
+  if (username != NULL && *username != '\0' && password != NULL)
+    return sv_registry_credentials_new (username, password);
+  if (sv_config_get_registry_auth (self->config, ref->domain, &username, &password)
+      || sv_config_get_registry_auth (self->config, sv_reference_get_registry_host (ref), &username,
+                                      &password))
+    return sv_registry_credentials_new (username, password);
+  return NULL;
+}
+
 static void
-request_async (SvRegistryClient *self, const SvReference *ref, const char *path, const char *accept,
+request_async (SvRegistryClient *self, const SvReference *ref,
+               const SvRegistryCredentials *credentials, const char *path, const char *accept,
                gboolean with_scope, GCancellable *cancellable, GAsyncReadyCallback callback,
                gpointer user_data)
 {
@@ -521,6 +834,9 @@ request_async (SvRegistryClient *self, const SvReference *ref, const char *path,
   request->registry = g_strdup (ref->domain);
   request->scope = with_scope ? g_strdup_printf ("repository:%s:pull", ref->path) : NULL;
   request->accept = g_strdup (accept);
+  request->credentials = resolve_credentials (self, ref, credentials);
+  request->identity = identify_credentials (self, request->credentials);
+  request->allow_http_realm = sv_config_is_insecure_registry (self->config, ref->domain);
   g_task_set_task_data (task, request, (GDestroyNotify)request_free);
 
   request->base = g_uri_parse (base, G_URI_FLAGS_ENCODED, &error);
@@ -537,15 +853,19 @@ request_async (SvRegistryClient *self, const SvReference *ref, const char *path,
   request_send (task);
 }
 
-/* Returns the body stream; @message receives the final response. */
+/* Returns the body stream; @message receives the final response and
+ * @authenticated whether credentials went with the request. */
 static GInputStream *
-request_finish (GAsyncResult *result, SoupMessage **message, GError **error)
+request_finish (GAsyncResult *result, SoupMessage **message, gboolean *authenticated,
+                GError **error)
 {
   Request *request = g_task_get_task_data (G_TASK (result));
   GInputStream *stream = g_task_propagate_pointer (G_TASK (result), error);
 
   if (stream != NULL && message != NULL)
     *message = g_object_ref (request->message);
+  if (authenticated != NULL)
+    *authenticated = request->credentials != NULL;
   return stream;
 }
 
@@ -577,9 +897,11 @@ describe_registry_error (GBytes *body)
 }
 
 /* An error for a response other than 200. @not_found is the message for a
- * 404, such as "manifest unknown: REF". */
+ * 404, such as "manifest unknown: REF"; @authenticated tells whether
+ * credentials went with the request. */
 static GError *
-make_http_error (SoupMessage *message, const char *registry, const char *not_found, GBytes *body)
+make_http_error (SoupMessage *message, const char *registry, const char *not_found,
+                 gboolean authenticated, GBytes *body)
 {
   guint status = soup_message_get_status (message);
   g_autofree char *detail = describe_registry_error (body);
@@ -588,11 +910,19 @@ make_http_error (SoupMessage *message, const char *registry, const char *not_fou
 
   if (status == SOUP_STATUS_NOT_FOUND)
     return g_error_new_literal (SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND, not_found);
+  if ((status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) && authenticated)
+    return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND,
+                        "%s (registry %s denied access with the given credentials with HTTP "
+                        "%u%s%s; the repository may not exist or the user may lack access)",
+                        not_found, registry, status, detail ? ": " : "", detail ? detail : "");
   if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN)
     return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND,
                         "%s (registry %s denied anonymous access with HTTP %u%s%s; the "
-                        "repository may not exist or may need a login)",
-                        not_found, registry, status, detail ? ": " : "", detail ? detail : "");
+                        "repository may not exist or may need a login: give credentials for "
+                        "%s in registries.auths of the configuration, in SERVIN_REGISTRY_USER "
+                        "and SERVIN_REGISTRY_PASS, or with the pull)",
+                        not_found, registry, status, detail ? ": " : "", detail ? detail : "",
+                        registry);
   if (status == 429) /* Too Many Requests */
     return g_error_new (SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
                         "registry %s rejected the request with 429 Too Many Requests; try "
@@ -611,6 +941,7 @@ typedef struct
   SoupMessage *message;
   char *registry;
   char *not_found;
+  gboolean authenticated;
 } HttpFailure;
 
 static void
@@ -635,17 +966,18 @@ on_error_body_read (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  g_task_return_error (
-      task, make_http_error (failure->message, failure->registry, failure->not_found, body));
+  g_task_return_error (task, make_http_error (failure->message, failure->registry,
+                                              failure->not_found, failure->authenticated, body));
 }
 
 /* Make @task fail with the HTTP error of @message, after reading its body. */
 static void
 fail_with_http_error (GTask *task, GInputStream *stream, SoupMessage *message, const char *registry,
-                      const char *not_found)
+                      const char *not_found, gboolean authenticated)
 {
   HttpFailure *failure = g_new0 (HttpFailure, 1);
 
+  failure->authenticated = authenticated;
   failure->message = g_object_ref (message);
   failure->registry = g_strdup (registry);
   failure->not_found = g_strdup (not_found);
@@ -664,7 +996,7 @@ on_ping_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   const char *registry = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (SoupMessage) message = NULL;
-  g_autoptr (GInputStream) stream = request_finish (result, &message, &error);
+  g_autoptr (GInputStream) stream = request_finish (result, &message, NULL, &error);
   guint status;
 
   if (stream == NULL)
@@ -687,14 +1019,14 @@ on_ping_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 
 void
 sv_registry_client_ping_async (SvRegistryClient *self, const SvReference *ref,
-                               GCancellable *cancellable, GAsyncReadyCallback callback,
-                               gpointer user_data)
+                               const SvRegistryCredentials *credentials, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, sv_registry_client_ping_async);
   g_task_set_task_data (task, g_strdup (ref->domain), g_free);
-  request_async (self, ref, "/v2/", NULL, FALSE, cancellable, on_ping_sent, task);
+  request_async (self, ref, credentials, "/v2/", NULL, FALSE, cancellable, on_ping_sent, task);
 }
 
 gboolean
@@ -716,6 +1048,7 @@ format_repository (const SvReference *ref)
 
 typedef struct
 {
+  SvRegistryClient *client;
   char *registry;
   char *description; /* "127.0.0.1:5000/app:latest" or "app@sha256:..." */
   char *manifest_ref;
@@ -728,6 +1061,7 @@ typedef struct
 static void
 manifest_fetch_free (ManifestFetch *fetch)
 {
+  g_object_unref (fetch->client);
   g_free (fetch->registry);
   g_free (fetch->description);
   g_free (fetch->manifest_ref);
@@ -755,8 +1089,10 @@ on_manifest_read (GObject *source, GAsyncResult *result, gpointer user_data)
                                  fetch->description, SV_MANIFEST_MAX_SIZE);
       else
         {
-          g_prefix_error (&error, "cannot read manifest %s: ", fetch->description);
-          g_task_return_error (task, g_steal_pointer (&error));
+          GError *read_error = make_read_error (fetch->client, fetch->registry, error);
+
+          g_prefix_error (&read_error, "cannot read manifest %s: ", fetch->description);
+          g_task_return_error (task, read_error);
         }
       return;
     }
@@ -790,12 +1126,16 @@ on_manifest_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   ManifestFetch *fetch = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GInputStream) stream = request_finish (result, &fetch->message, &error);
+  gboolean authenticated = FALSE;
+  g_autoptr (GInputStream) stream
+      = request_finish (result, &fetch->message, &authenticated, &error);
   SoupMessageHeaders *headers;
   g_autofree char *not_found = NULL;
 
   if (stream == NULL)
     {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, "cannot fetch manifest %s: ", fetch->description);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -804,7 +1144,7 @@ on_manifest_sent (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       not_found = g_strdup_printf ("manifest unknown: %s", fetch->description);
       fail_with_http_error (g_steal_pointer (&task), stream, fetch->message, fetch->registry,
-                            not_found);
+                            not_found, authenticated);
       return;
     }
 
@@ -828,6 +1168,7 @@ on_manifest_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 
 void
 sv_registry_client_get_manifest_async (SvRegistryClient *self, const SvReference *ref,
+                                       const SvRegistryCredentials *credentials,
                                        const char *manifest_ref, GCancellable *cancellable,
                                        GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -837,13 +1178,15 @@ sv_registry_client_get_manifest_async (SvRegistryClient *self, const SvReference
   g_autofree char *path = g_strdup_printf ("/v2/%s/manifests/%s", ref->path, manifest_ref);
 
   g_task_set_source_tag (task, sv_registry_client_get_manifest_async);
+  fetch->client = g_object_ref (self);
   fetch->registry = g_strdup (ref->domain);
   fetch->manifest_ref = g_strdup (manifest_ref);
   fetch->description = g_strdup_printf (
       "%s%s%s", repository, sv_digest_is_valid (manifest_ref) ? "@" : ":", manifest_ref);
   g_task_set_task_data (task, fetch, (GDestroyNotify)manifest_fetch_free);
 
-  request_async (self, ref, path, SV_MANIFEST_ACCEPT, TRUE, cancellable, on_manifest_sent, task);
+  request_async (self, ref, credentials, path, SV_MANIFEST_ACCEPT, TRUE, cancellable,
+                 on_manifest_sent, task);
 }
 
 GBytes *
@@ -866,6 +1209,7 @@ sv_registry_client_get_manifest_finish (SvRegistryClient *self, GAsyncResult *re
 
 typedef struct
 {
+  SvRegistryClient *client;
   SvContentStore *store;
   SvBlobWriter *writer;
   GInputStream *stream;
@@ -884,6 +1228,7 @@ blob_fetch_free (BlobFetch *fetch)
   /* Freeing an uncommitted writer removes its temporary file. */
   g_clear_pointer (&fetch->writer, sv_blob_writer_free);
   g_clear_object (&fetch->stream);
+  g_object_unref (fetch->client);
   g_object_unref (fetch->store);
   g_free (fetch->registry);
   g_free (fetch->repository);
@@ -920,10 +1265,12 @@ on_blob_chunk_read (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (n < 0)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_prefix_error (&error, "cannot download blob %s from %s: ", fetch->digest,
-                        fetch->registry);
-      g_task_return_error (task, g_steal_pointer (&error));
+      GError *read_error = make_read_error (fetch->client, fetch->registry, error);
+
+      if (!g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&read_error, "cannot download blob %s from %s: ", fetch->digest,
+                        fetch->repository);
+      g_task_return_error (task, read_error);
       return;
     }
 
@@ -937,7 +1284,7 @@ on_blob_chunk_read (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!sv_blob_writer_write (fetch->writer, fetch->buffer, n, &error))
     {
-      g_prefix_error (&error, "blob %s from %s: ", fetch->digest, fetch->repository);
+      g_prefix_error (&error, "cannot download from %s: ", fetch->repository);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -963,10 +1310,15 @@ on_blob_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   BlobFetch *fetch = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (SoupMessage) message = NULL;
-  g_autoptr (GInputStream) stream = request_finish (result, &message, &error);
+  gboolean authenticated = FALSE;
+  g_autoptr (GInputStream) stream = request_finish (result, &message, &authenticated, &error);
+  goffset length;
 
   if (stream == NULL)
     {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, "cannot download blob %s from %s: ", fetch->digest,
+                        fetch->repository);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -975,7 +1327,20 @@ on_blob_sent (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *not_found
           = g_strdup_printf ("blob unknown: %s in %s", fetch->digest, fetch->repository);
-      fail_with_http_error (g_steal_pointer (&task), stream, message, fetch->registry, not_found);
+      fail_with_http_error (g_steal_pointer (&task), stream, message, fetch->registry, not_found,
+                            authenticated);
+      return;
+    }
+
+  /* The writer also stops at the descriptor's size, for bodies without a
+   * Content-Length or longer than it. */
+  length = soup_message_headers_get_content_length (soup_message_get_response_headers (message));
+  if (fetch->size >= 0 && length > fetch->size)
+    {
+      g_task_return_new_error (task, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                               "blob %s from %s is %" G_GOFFSET_FORMAT " bytes, larger than the "
+                               "%" G_GINT64_FORMAT " bytes its descriptor gives",
+                               fetch->digest, fetch->repository, length, fetch->size);
       return;
     }
 
@@ -993,10 +1358,10 @@ on_blob_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 
 void
 sv_registry_client_get_blob_async (SvRegistryClient *self, const SvReference *ref,
-                                   const char *digest, gint64 size, SvContentStore *store,
-                                   SvBlobProgressFunc progress, gpointer progress_data,
-                                   GCancellable *cancellable, GAsyncReadyCallback callback,
-                                   gpointer user_data)
+                                   const SvRegistryCredentials *credentials, const char *digest,
+                                   gint64 size, SvContentStore *store, SvBlobProgressFunc progress,
+                                   gpointer progress_data, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   BlobFetch *fetch = g_new0 (BlobFetch, 1);
@@ -1006,6 +1371,7 @@ sv_registry_client_get_blob_async (SvRegistryClient *self, const SvReference *re
   /* A blob committed just as the cancellable fires is reported as stored, so
    * the caller knows to remove it. */
   g_task_set_check_cancellable (task, FALSE);
+  fetch->client = g_object_ref (self);
   fetch->store = g_object_ref (store);
   fetch->registry = g_strdup (ref->domain);
   fetch->repository = format_repository (ref);
@@ -1026,7 +1392,7 @@ sv_registry_client_get_blob_async (SvRegistryClient *self, const SvReference *re
     }
 
   path = g_strdup_printf ("/v2/%s/blobs/%s", ref->path, digest);
-  request_async (self, ref, path, NULL, TRUE, cancellable, on_blob_sent, task);
+  request_async (self, ref, credentials, path, NULL, TRUE, cancellable, on_blob_sent, task);
 }
 
 gboolean

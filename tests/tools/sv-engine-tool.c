@@ -39,7 +39,7 @@ error_code_name (const GError *error)
 {
   static const char *const names[] = {
     "FAILED",      "NOT_FOUND",   "CONFLICT",    "INVALID_ARGUMENT", "DIGEST_MISMATCH",
-    "UNREACHABLE", "UNSAFE_PATH", "UNSUPPORTED", "NOT_RUNNING",
+    "UNREACHABLE", "UNSAFE_PATH", "UNSUPPORTED", "NOT_RUNNING", "AUTHENTICATION_FAILED",
   };
 
   if (error->domain == SV_ENGINE_ERROR && error->code >= 0
@@ -131,7 +131,7 @@ command_pull (Stores *stores, int argc, char **argv)
       runs[i].running = &running;
       runs[i].reference = argv[i];
       runs[i].prefix = argc > 1 ? g_strconcat (argv[i], " ", NULL) : g_strdup ("");
-      sv_puller_pull_async (puller, argv[i], opt_platform, cancellable, on_pull_progress, &runs[i],
+      sv_puller_pull_async (puller, argv[i], opt_platform, NULL, cancellable, on_pull_progress, &runs[i],
                             NULL, on_pull_done, &runs[i]);
     }
   g_main_loop_run (loop);

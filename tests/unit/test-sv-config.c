@@ -149,6 +149,18 @@ test_bad_files (void)
     { "daemon:\n  log_level: loud\n", "invalid log level \"loud\"" },
     { "registries:\n  insecure: host\n", "must be a list" },
     { "daemon: 3\n", "section daemon must be a mapping" },
+    { "registries:\n  auths: [a]\n", "registries.auths must be a mapping" },
+    { "registries:\n  auths:\n    reg.test: alice\n", "registries.auths.reg.test must be a mapping" },
+    { "registries:\n  auths:\n    reg.test:\n      username: alice\n",
+      "registries.auths.reg.test needs both" },
+    { "registries:\n  auths:\n    reg.test:\n      password: hunter2secret\n",
+      "registries.auths.reg.test needs both" },
+    { "registries:\n  auths:\n    reg.test:\n      username: a:b\n      password: hunter2secret\n",
+      "registries.auths.reg.test.username must not contain" },
+    { "registries:\n  auths:\n    https://reg.test:\n      username: a\n      password: x\n",
+      "key \"https://reg.test\" must be a registry host" },
+    { "registries:\n  auths:\n    reg.test:\n      username: a\n      password: [hunter2secret]\n",
+      "key registries.auths.reg.test.password must be a single value" },
   };
 
   clear_environment ();
@@ -162,8 +174,39 @@ test_bad_files (void)
       g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
       g_assert_nonnull (strstr (error->message, cases[i].message_part));
       g_assert_nonnull (strstr (error->message, path));
+      g_assert_null (strstr (error->message, "hunter2secret"));
       g_unlink (path);
     }
+}
+
+static void
+test_registry_auths (void)
+{
+  g_autofree char *path = write_config ("registries:\n"
+                                        "  auths:\n"
+                                        "    registry.test:5000:\n"
+                                        "      username: alice\n"
+                                        "      password: \"p@ss: word\"\n"
+                                        "    docker.io:\n"
+                                        "      username: bob\n"
+                                        "      password: \"\"\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SvConfig) config = NULL;
+  const char *username = NULL;
+  const char *password = NULL;
+
+  clear_environment ();
+  config = sv_config_load (path, &error);
+  g_assert_no_error (error);
+  g_unlink (path);
+
+  g_assert_true (sv_config_get_registry_auth (config, "registry.test:5000", &username, &password));
+  g_assert_cmpstr (username, ==, "alice");
+  g_assert_cmpstr (password, ==, "p@ss: word");
+  g_assert_true (sv_config_get_registry_auth (config, "docker.io", &username, &password));
+  g_assert_cmpstr (username, ==, "bob");
+  g_assert_cmpstr (password, ==, "");
+  g_assert_false (sv_config_get_registry_auth (config, "registry.test", &username, &password));
 }
 
 static void
@@ -202,6 +245,7 @@ main (int argc, char **argv)
   g_test_add_func ("/servin/config/invalid-environment", test_invalid_environment_ignored);
   g_test_add_func ("/servin/config/unknown-key", test_unknown_key_warns);
   g_test_add_func ("/servin/config/bad-files", test_bad_files);
+  g_test_add_func ("/servin/config/registry-auths", test_registry_auths);
   g_test_add_func ("/servin/config/missing-file", test_missing_file);
   g_test_add_func ("/servin/config/empty-file", test_empty_file);
   return g_test_run ();

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The registry client against a SoupServer on 127.0.0.1 that plays the parts
  * of the protocol a stock docker-registry cannot be made to show: Bearer
- * challenges, redirects to storage on another port, and wrong digests. Pulls
- * from the real docker-registry are covered by tests/integration/test_pull.py. */
+ * challenges, tokens that expire, redirects to storage on another port, wrong
+ * digests, and connections that stall, break off or carry too many bytes.
+ * Pulls from the real docker-registry are covered by
+ * tests/integration/test_pull.py and test_pull_auth.py. */
 #include <ftw.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
@@ -11,6 +13,20 @@
 #include "sv-engine-error.h"
 #include "sv-manifest.h"
 #include "sv-registry-client.h"
+
+#define USERNAME "alice"
+#define PASSWORD "s3cret-Pa55"
+
+/* How the registry answers a blob request instead of redirecting it. */
+typedef enum
+{
+  BLOB_REDIRECT,
+  BLOB_STALL_HEADERS, /* accept the request, send nothing */
+  BLOB_STALL_BODY,    /* send the headers and part of the body, then nothing */
+  BLOB_CUT_OFF,       /* send part of the body, then close the connection */
+  BLOB_LONGER_LENGTH, /* announce more bytes in Content-Length than the descriptor */
+  BLOB_LONGER_BODY,   /* no Content-Length, and more bytes than the descriptor */
+} BlobBehaviour;
 
 typedef struct
 {
@@ -30,9 +46,18 @@ typedef struct
   GBytes *blob;
   char *blob_digest;
   gboolean require_token;
+  gboolean require_basic;     /* the registry asks for Basic auth itself */
+  gboolean token_needs_login; /* the token service rejects anonymous requests */
+  int token_expires_in;       /* 0: leave "expires_in" out */
+  BlobBehaviour blob_behaviour;
+  SvRegistryCredentials *credentials; /* what fetch_manifest and fetch_blob pass */
+  GPtrArray *stolen;                  /* connections taken over for raw replies */
+  GPtrArray *replies;                 /* GBytes being written to them */
 
   /* What the servers saw. */
   guint token_requests;
+  guint basic_accepted;
+  char *token_authorization;
   guint manifest_requests;
   char *last_accept;
   char *token_query;
@@ -45,14 +70,45 @@ static const char manifest_template[]
       "\"digest\":\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\"},"
       "\"layers\":[]}";
 
+static char *
+basic_value (const char *username, const char *password)
+{
+  g_autofree char *pair = g_strconcat (username, ":", password, NULL);
+  g_autofree char *encoded = g_base64_encode ((const guchar *)pair, strlen (pair));
+
+  return g_strconcat ("Basic ", encoded, NULL);
+}
+
+static gboolean
+check_basic (Fixture *f, SoupServerMessage *msg)
+{
+  const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                   "Authorization");
+  g_autofree char *expected = basic_value (USERNAME, PASSWORD);
+
+  if (!f->require_basic)
+    return TRUE;
+  if (g_strcmp0 (auth, expected) == 0)
+    {
+      f->basic_accepted++;
+      return TRUE;
+    }
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate",
+                                "Basic realm=\"test registry\"");
+  soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, NULL);
+  return FALSE;
+}
+
+/* Tokens are "tok-N", N counting the tokens handed out. */
 static gboolean
 check_token (Fixture *f, SoupServerMessage *msg)
 {
   const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                    "Authorization");
+  g_autofree char *current = g_strdup_printf ("Bearer tok-%u", f->token_requests);
   g_autofree char *challenge = NULL;
 
-  if (!f->require_token || g_strcmp0 (auth, "Bearer tok-1") == 0)
+  if (!f->require_token || g_strcmp0 (auth, current) == 0)
     return TRUE;
 
   challenge = g_strdup_printf ("Bearer realm=\"http://127.0.0.1:%u/token\",service=\"test "
@@ -72,6 +128,73 @@ serve_json (SoupServerMessage *msg, guint status, const char *type, const char *
 }
 
 static void
+on_raw_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GIOStream *connection = user_data;
+
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  g_io_stream_close (connection, NULL, NULL);
+  g_object_unref (connection);
+}
+
+/* Take the connection over from libsoup and reply to the blob request by hand,
+ * the way a broken registry or proxy would. */
+static void
+serve_raw_blob (Fixture *f, SoupServerMessage *msg)
+{
+  GIOStream *connection = soup_server_message_steal_connection (msg);
+  GOutputStream *output = g_io_stream_get_output_stream (connection);
+  gsize size = g_bytes_get_size (f->blob);
+  gsize part = 1000;
+  g_autoptr (GByteArray) reply = g_byte_array_new ();
+  g_autofree char *headers = NULL;
+  gboolean close_after = TRUE;
+
+  g_ptr_array_add (f->stolen, connection);
+  switch (f->blob_behaviour)
+    {
+    case BLOB_STALL_HEADERS:
+      return;
+    case BLOB_STALL_BODY:
+      headers = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Length: %" G_GSIZE_FORMAT "\r\n\r\n",
+                                 size);
+      close_after = FALSE;
+      break;
+    case BLOB_CUT_OFF:
+      headers = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Length: %" G_GSIZE_FORMAT "\r\n\r\n",
+                                 size);
+      break;
+    case BLOB_LONGER_LENGTH:
+      headers = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Length: %" G_GSIZE_FORMAT "\r\n\r\n",
+                                 size + 100);
+      part = size;
+      break;
+    case BLOB_LONGER_BODY:
+      headers = g_strdup ("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+      part = size;
+      break;
+    case BLOB_REDIRECT:
+    default:
+      g_assert_not_reached ();
+    }
+
+  g_byte_array_append (reply, (const guint8 *)headers, strlen (headers));
+  g_byte_array_append (reply, g_bytes_get_data (f->blob, NULL), part);
+  if (f->blob_behaviour == BLOB_LONGER_BODY)
+    g_byte_array_append (reply, (const guint8 *)"0123456789", 10);
+  if (!close_after)
+    {
+      g_output_stream_write_all (output, reply->data, reply->len, NULL, NULL, NULL);
+      return;
+    }
+  g_ptr_array_add (f->replies, g_byte_array_free_to_bytes (g_steal_pointer (&reply)));
+  g_output_stream_write_all_async (
+      output, g_bytes_get_data (g_ptr_array_index (f->replies, f->replies->len - 1), NULL),
+      g_bytes_get_size (g_ptr_array_index (f->replies, f->replies->len - 1)), G_PRIORITY_DEFAULT,
+      NULL, on_raw_written, g_object_ref (connection));
+}
+
+static void
 handle_registry (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
                  gpointer user_data)
 {
@@ -82,16 +205,47 @@ handle_registry (SoupServer *server, SoupServerMessage *msg, const char *path, G
 
   if (g_str_equal (path, "/token"))
     {
-      f->token_requests++;
+      const char *auth = soup_message_headers_get_one (request, "Authorization");
+      g_autofree char *expected = basic_value (USERNAME, PASSWORD);
+      g_autofree char *body = NULL;
+
       g_free (f->token_query);
       f->token_query = g_strdup (g_uri_get_query (soup_server_message_get_uri (msg)));
-      g_assert_null (soup_message_headers_get_one (request, "Authorization"));
-      serve_json (msg, 200, "application/json", "{\"token\":\"tok-1\",\"expires_in\":300}");
+      g_free (f->token_authorization);
+      f->token_authorization = g_strdup (auth);
+      if ((auth != NULL && !g_str_equal (auth, expected)) || (auth == NULL && f->token_needs_login))
+        {
+          serve_json (msg, 401, "application/json",
+                      "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"bad login\"}]}");
+          return;
+        }
+      f->token_requests++;
+      if (f->token_expires_in > 0)
+        body = g_strdup_printf ("{\"token\":\"tok-%u\",\"expires_in\":%d}", f->token_requests,
+                                f->token_expires_in);
+      else
+        body = g_strdup_printf ("{\"access_token\":\"tok-%u\"}", f->token_requests);
+      serve_json (msg, 200, "application/json", body);
       return;
     }
 
+  if (!check_basic (f, msg))
+    return;
+
   if (g_str_equal (path, "/v2/"))
     {
+      const char *auth = soup_message_headers_get_one (request, "Authorization");
+
+      /* A registry with tokens wants one for /v2/ too, for any scope. */
+      if (f->require_token && (auth == NULL || !g_str_has_prefix (auth, "Bearer tok-")))
+        {
+          g_autofree char *challenge = g_strdup_printf (
+              "Bearer realm=\"http://127.0.0.1:%u/token\",service=\"test registry\"", f->port);
+
+          soup_message_headers_replace (response, "WWW-Authenticate", challenge);
+          serve_json (msg, 401, "application/json", "{}");
+          return;
+        }
       serve_json (msg, 200, "application/json", "{}");
       return;
     }
@@ -119,6 +273,12 @@ handle_registry (SoupServer *server, SoupServerMessage *msg, const char *path, G
       soup_server_message_set_response (msg, SV_MEDIA_TYPE_OCI_MANIFEST, SOUP_MEMORY_COPY,
                                         g_bytes_get_data (f->manifest, NULL),
                                         g_bytes_get_size (f->manifest));
+      return;
+    }
+
+  if (g_str_equal (path, blob_path) && f->blob_behaviour != BLOB_REDIRECT)
+    {
+      serve_raw_blob (f, msg);
       return;
     }
 
@@ -185,6 +345,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->store = sv_content_store_new (f->data_root, &error);
   g_assert_no_error (error);
   f->client = sv_registry_client_new (f->config);
+  f->stolen = g_ptr_array_new_with_free_func (g_object_unref);
+  f->replies = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
 
   f->manifest = g_bytes_new_static (manifest_template, strlen (manifest_template));
   f->manifest_digest = digest_of (f->manifest);
@@ -210,6 +372,12 @@ remove_entry (const char *path, const struct stat *st, int type, struct FTW *ftw
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
+  for (guint i = 0; i < f->stolen->len; i++)
+    g_io_stream_close (g_ptr_array_index (f->stolen, i), NULL, NULL);
+  g_ptr_array_unref (f->stolen);
+  g_ptr_array_unref (f->replies);
+  g_clear_pointer (&f->credentials, sv_registry_credentials_free);
+  g_free (f->token_authorization);
   soup_server_disconnect (f->server);
   soup_server_disconnect (f->storage);
   g_object_unref (f->server);
@@ -256,7 +424,8 @@ fetch_manifest (Fixture *f, guint port, const char *ref_text, char **digest, GEr
   g_autoptr (SvReference) ref = make_reference (port, "latest");
   g_autoptr (GAsyncResult) result = NULL;
 
-  sv_registry_client_get_manifest_async (f->client, ref, ref_text, NULL, on_result, &result);
+  sv_registry_client_get_manifest_async (f->client, ref, f->credentials, ref_text, NULL, on_result,
+                                         &result);
   run_until_result (&result);
   return sv_registry_client_get_manifest_finish (f->client, result, NULL, digest, error);
 }
@@ -368,8 +537,9 @@ fetch_blob (Fixture *f, const char *digest, guint64 *progress, GError **error)
   g_autoptr (SvReference) ref = make_reference (f->port, "latest");
   g_autoptr (GAsyncResult) result = NULL;
 
-  sv_registry_client_get_blob_async (f->client, ref, digest, g_bytes_get_size (f->blob), f->store,
-                                     count_progress, progress, NULL, on_result, &result);
+  sv_registry_client_get_blob_async (f->client, ref, f->credentials, digest,
+                                     g_bytes_get_size (f->blob), f->store, count_progress, progress,
+                                     NULL, on_result, &result);
   run_until_result (&result);
   return sv_registry_client_get_blob_finish (f->client, result, error);
 }
@@ -443,6 +613,346 @@ test_unreachable (Fixture *f, gconstpointer data)
 }
 
 static void
+use_credentials (Fixture *f, const char *password)
+{
+  g_clear_pointer (&f->credentials, sv_registry_credentials_free);
+  f->credentials = sv_registry_credentials_new (USERNAME, password);
+}
+
+static void
+use_client_with_config (Fixture *f, const char *yaml)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  int fd = g_file_open_tmp ("servin-registry-config-XXXXXX.yaml", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (path, yaml, -1, &error);
+  g_assert_no_error (error);
+  g_object_unref (f->config);
+  f->config = sv_config_load (path, &error);
+  g_assert_no_error (error);
+  g_unlink (path);
+  g_object_unref (f->client);
+  f->client = sv_registry_client_new (f->config);
+}
+
+static gboolean
+ping (Fixture *f, GError **error)
+{
+  g_autoptr (SvReference) ref = make_reference (f->port, "latest");
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sv_registry_client_ping_async (f->client, ref, f->credentials, NULL, on_result, &result);
+  run_until_result (&result);
+  return sv_registry_client_ping_finish (f->client, result, error);
+}
+
+static void
+assert_no_password (const GError *error)
+{
+  g_test_message ("error: %s", error->message);
+  g_assert_null (strstr (error->message, PASSWORD));
+  g_assert_null (strstr (error->message, "wrong-password"));
+}
+
+static void
+test_basic_auth (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+  guint64 progress = 0;
+
+  f->require_basic = TRUE;
+  use_credentials (f, PASSWORD);
+  g_assert_true (ping (f, &error));
+  g_assert_no_error (error);
+  first = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (first, f->manifest));
+
+  /* The registry accepted Basic auth before, so it goes with the first try. */
+  f->basic_accepted = 0;
+  second = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->basic_accepted, ==, 1);
+
+  /* The blob redirects to storage on another port, which gets no credentials. */
+  g_assert_true (fetch_blob (f, f->blob_digest, &progress, &error));
+  g_assert_no_error (error);
+  g_assert_false (f->storage_saw_authorization);
+}
+
+static void
+test_basic_wrong_password (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *expected = g_strdup_printf ("authentication failed for 127.0.0.1:%u", f->port);
+
+  f->require_basic = TRUE;
+  use_credentials (f, "wrong-password");
+  bytes = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_null (bytes);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_AUTHENTICATION_FAILED);
+  g_assert_nonnull (strstr (error->message, expected));
+  assert_no_password (error);
+  g_assert_cmpuint (f->manifest_requests, ==, 0);
+}
+
+static void
+test_basic_no_credentials (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *expected = g_strdup_printf ("registry 127.0.0.1:%u requires a login", f->port);
+
+  f->require_basic = TRUE;
+  g_assert_false (ping (f, &error));
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_AUTHENTICATION_FAILED);
+  g_clear_error (&error);
+
+  bytes = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_null (bytes);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_AUTHENTICATION_FAILED);
+  g_assert_nonnull (strstr (error->message, expected));
+  g_assert_nonnull (strstr (error->message, "registries.auths"));
+}
+
+static void
+test_credentials_from_config (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *yaml
+      = g_strdup_printf ("registries:\n  auths:\n    127.0.0.1:%u:\n      username: " USERNAME
+                         "\n      password: " PASSWORD "\n",
+                         f->port);
+
+  f->require_basic = TRUE;
+  use_client_with_config (f, yaml);
+  bytes = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (bytes, f->manifest));
+  g_assert_cmpuint (f->basic_accepted, ==, 1);
+}
+
+static void
+test_credentials_from_environment (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *yaml
+      = g_strdup_printf ("registries:\n  auths:\n    127.0.0.1:%u:\n      username: " USERNAME
+                         "\n      password: wrong-password\n",
+                         f->port);
+
+  /* The environment wins over registries.auths. */
+  f->require_basic = TRUE;
+  use_client_with_config (f, yaml);
+  g_setenv ("SERVIN_REGISTRY_USER", USERNAME, TRUE);
+  g_setenv ("SERVIN_REGISTRY_PASS", PASSWORD, TRUE);
+  bytes = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_unsetenv ("SERVIN_REGISTRY_USER");
+  g_unsetenv ("SERVIN_REGISTRY_PASS");
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (bytes, f->manifest));
+}
+
+static void
+test_token_with_credentials (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *expected = basic_value (USERNAME, PASSWORD);
+
+  f->require_token = TRUE;
+  f->token_needs_login = TRUE;
+  f->token_expires_in = 300;
+  use_credentials (f, PASSWORD);
+
+  /* The version check logs in with a token for no scope. */
+  g_assert_true (ping (f, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->token_requests, ==, 1);
+  g_assert_cmpstr (f->token_query, ==, "service=test%20registry&account=alice");
+  g_assert_cmpstr (f->token_authorization, ==, expected);
+
+  bytes = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (bytes, f->manifest));
+  g_assert_cmpuint (f->token_requests, ==, 2);
+  g_assert_cmpstr (f->token_query, ==,
+                   "service=test%20registry&scope=repository%3Ateam%2Fapp%3Apull&account=alice");
+  g_assert_cmpstr (f->token_authorization, ==, expected);
+}
+
+static void
+test_token_wrong_password (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = g_strdup_printf ("authentication failed for 127.0.0.1:%u", f->port);
+  g_autofree char *realm = g_strdup_printf ("http://127.0.0.1:%u/token", f->port);
+
+  f->require_token = TRUE;
+  f->token_needs_login = TRUE;
+  use_credentials (f, "wrong-password");
+  g_assert_false (ping (f, &error));
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_AUTHENTICATION_FAILED);
+  g_assert_nonnull (strstr (error->message, expected));
+  g_assert_nonnull (strstr (error->message, realm));
+  assert_no_password (error);
+}
+
+static void
+test_token_needs_login (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  f->require_token = TRUE;
+  f->token_needs_login = TRUE;
+  g_assert_true (ping (f, &error));
+  g_assert_no_error (error);
+  bytes = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_null (bytes);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_AUTHENTICATION_FAILED);
+  g_assert_nonnull (strstr (error->message, "requires a login"));
+  g_assert_nonnull (strstr (error->message, "registries.auths"));
+}
+
+static void
+test_token_expires (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+  g_autoptr (GBytes) third = NULL;
+
+  /* The client renews a token 5 s early but keeps it at least 1 s. */
+  f->require_token = TRUE;
+  f->token_expires_in = 1;
+  first = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->token_requests, ==, 1);
+
+  g_usleep (1200 * 1000);
+  second = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->token_requests, ==, 2);
+
+  /* Without "expires_in" a token lasts 60 s. */
+  f->token_expires_in = 0;
+  g_usleep (1200 * 1000);
+  third = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->token_requests, ==, 3);
+  g_clear_pointer (&third, g_bytes_unref);
+  third = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->token_requests, ==, 3);
+}
+
+static void
+test_tokens_kept_per_credentials (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+
+  /* A token fetched with credentials never serves an anonymous request. */
+  f->require_token = TRUE;
+  f->token_expires_in = 300;
+  use_credentials (f, PASSWORD);
+  first = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->token_requests, ==, 1);
+
+  g_clear_pointer (&f->credentials, sv_registry_credentials_free);
+  second = fetch_manifest (f, f->port, "latest", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->token_requests, ==, 2);
+  g_assert_null (f->token_authorization);
+}
+
+/* Fetch the blob as f->blob_behaviour says the registry misbehaves, and check
+ * that the error names the blob and that nothing is kept. */
+static GError *
+fetch_broken_blob (Fixture *f, BlobBehaviour behaviour)
+{
+  g_autofree char *tmp = g_build_filename (f->data_root, "tmp", NULL);
+  GError *error = NULL;
+  guint64 progress = 0;
+  gint64 start = g_get_monotonic_time ();
+
+  f->blob_behaviour = behaviour;
+  g_setenv ("SERVIN_REGISTRY_TIMEOUT", "1", TRUE);
+  g_object_unref (f->client);
+  f->client = sv_registry_client_new (f->config);
+  g_unsetenv ("SERVIN_REGISTRY_TIMEOUT");
+
+  g_assert_false (fetch_blob (f, f->blob_digest, &progress, &error));
+  g_assert_nonnull (error);
+  g_test_message ("error: %s", error->message);
+  g_assert_nonnull (strstr (error->message, f->blob_digest));
+  g_assert_false (sv_content_store_has_blob (f->store, f->blob_digest));
+  g_assert_cmpuint (count_files (tmp), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  return error;
+}
+
+static void
+test_blob_stalled_headers (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = fetch_broken_blob (f, BLOB_STALL_HEADERS);
+  g_autofree char *registry = g_strdup_printf ("127.0.0.1:%u", f->port);
+
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (error->message, registry));
+  g_assert_nonnull (strstr (error->message, "within 1 s"));
+}
+
+static void
+test_blob_stalled_body (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = fetch_broken_blob (f, BLOB_STALL_BODY);
+  g_autofree char *registry = g_strdup_printf ("127.0.0.1:%u", f->port);
+
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (error->message, registry));
+  g_assert_nonnull (strstr (error->message, "no data for 1 s"));
+}
+
+static void
+test_blob_cut_off (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = fetch_broken_blob (f, BLOB_CUT_OFF);
+
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "before the end"));
+}
+
+static void
+test_blob_longer_length (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = fetch_broken_blob (f, BLOB_LONGER_LENGTH);
+
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "larger than"));
+}
+
+static void
+test_blob_longer_body (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = fetch_broken_blob (f, BLOB_LONGER_BODY);
+
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "larger than"));
+}
+
+static void
 test_base_url (Fixture *f, gconstpointer data)
 {
   g_autoptr (SvReference) hub = sv_reference_parse ("busybox", NULL);
@@ -461,6 +971,9 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_unsetenv ("SERVIN_REGISTRY_USER");
+  g_unsetenv ("SERVIN_REGISTRY_PASS");
+  g_unsetenv ("SERVIN_REGISTRY_TIMEOUT");
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/servin/registry-client/manifest-with-token", test_manifest_with_token);
   ADD ("/servin/registry-client/manifest-not-found", test_manifest_not_found);
@@ -471,6 +984,21 @@ main (int argc, char **argv)
   ADD ("/servin/registry-client/blob-redirect", test_blob_redirect);
   ADD ("/servin/registry-client/blob-corrupted", test_blob_corrupted);
   ADD ("/servin/registry-client/unreachable", test_unreachable);
+  ADD ("/servin/registry-client/basic-auth", test_basic_auth);
+  ADD ("/servin/registry-client/basic-wrong-password", test_basic_wrong_password);
+  ADD ("/servin/registry-client/basic-no-credentials", test_basic_no_credentials);
+  ADD ("/servin/registry-client/credentials-from-config", test_credentials_from_config);
+  ADD ("/servin/registry-client/credentials-from-environment", test_credentials_from_environment);
+  ADD ("/servin/registry-client/token-with-credentials", test_token_with_credentials);
+  ADD ("/servin/registry-client/token-wrong-password", test_token_wrong_password);
+  ADD ("/servin/registry-client/token-needs-login", test_token_needs_login);
+  ADD ("/servin/registry-client/token-expires", test_token_expires);
+  ADD ("/servin/registry-client/tokens-per-credentials", test_tokens_kept_per_credentials);
+  ADD ("/servin/registry-client/blob-stalled-headers", test_blob_stalled_headers);
+  ADD ("/servin/registry-client/blob-stalled-body", test_blob_stalled_body);
+  ADD ("/servin/registry-client/blob-cut-off", test_blob_cut_off);
+  ADD ("/servin/registry-client/blob-longer-length", test_blob_longer_length);
+  ADD ("/servin/registry-client/blob-longer-body", test_blob_longer_body);
   ADD ("/servin/registry-client/base-url", test_base_url);
 #undef ADD
   return g_test_run ();
