@@ -95,7 +95,7 @@ set_no_bus_error (GError **error, GError *bus_error)
                sv_client_get_system_bus_address (), bus_error->message);
 }
 
-/* Checks the new object manager client; returns it, or NULL with @error set. */
+/* Returns @objects while servind owns its name, or NULL with @error set. */
 static GDBusObjectManager *
 check_objects (GDBusObjectManager *objects, GError *list_error, GError **error)
 {
@@ -233,7 +233,7 @@ on_name_has_owner_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_object_unref (task);
       return;
     }
-  /* Any other failure of NameHasOwner leaves the answer to StartServiceByName. */
+  /* After any other failure of NameHasOwner, StartServiceByName decides. */
   g_clear_error (&local_error);
   if (reply != NULL)
     g_variant_get (reply, "(b)", &has_owner);

@@ -121,7 +121,7 @@ update_labels (SvClientContainer *self)
 }
 
 /* Copies every property from the proxy's cache. Notifications are held back
- * until all values are stored, so a handler sees a consistent item. */
+ * until all values are stored, so a handler reads a consistent item. */
 static void
 sync_from_proxy (SvClientContainer *self)
 {
@@ -282,7 +282,7 @@ sv_client_container_class_init (SvClientContainerClass *klass)
   properties[PROP_COMMAND] = string_property ("command");
   /* "created", "running" or "exited". */
   properties[PROP_STATE] = string_property ("state");
-  /* Exit status once the state is "exited"; 128+N after signal N. */
+  /* Exit status once the state is "exited", or 128+N after signal N. */
   properties[PROP_EXIT_CODE]
       = g_param_spec_int ("exit-code", NULL, NULL, G_MININT, G_MAXINT, 0,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

@@ -107,7 +107,7 @@ familiar_tags (const char *const *repo_tags)
 
 /* Copies every property from the proxy's cache and the values computed from
  * them. Notifications are held back until all values are stored, so a
- * handler sees a consistent item. */
+ * handler reads a consistent item. */
 static void
 sync_from_proxy (SvClientImage *self)
 {

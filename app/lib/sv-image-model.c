@@ -5,8 +5,11 @@
 
 /* Every image that servind exports, as a GListModel of
  * SvClientImage. An item stays the same object for as long as its
- * D-Bus object exists. The first items are the images that exist when
- * the model is made, oldest first; later ones are appended. */
+ * D-Bus object exists. New images are appended in the order the object
+ * manager reports them.
+ * NOTE: the object manager lists the objects that exist when the model is
+ * made in no particular order, so those come first sorted by their Created
+ * time, in whole seconds, and then by id. */
 struct _SvImageModel
 {
   GObject parent_instance;

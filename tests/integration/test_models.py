@@ -58,7 +58,7 @@ class ModelCheck:
         return line
 
     def wait_for(self, pattern, timeout=30):
-        """Read lines until one matches the regular expression PATTERN; return its match."""
+        """Read lines until one matches the regular expression PATTERN, and return the match."""
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -140,7 +140,7 @@ def test_container_state_follows_servind(servind, model_check):
     assert "exit-code" in notified
     assert "status-text" in notified
     assert "finished-at" in notified
-    # Properties that never change are never notified.
+    # Properties whose value stayed the same emit no notify.
     assert notified.isdisjoint({"id", "name", "image", "image-id", "command", "created",
                                 "labels", "auto-remove"})
     assert f"container notify {container} exit-code 3" in check.seen
@@ -193,7 +193,7 @@ def test_new_tag_notifies_display_tags(servind, registry, model_check):
     check.wait_for(rf"image added {sample_id} servin/sample:latest")
     check.wait_for(r"ready containers=0 images=1")
 
-    # The registry holds the same image, so the pull adds a tag to it.
+    # The registry contains the same image, so the pull adds a tag to it.
     servind.servin("pull", reference, check=True)
     assert image_id(servind, reference) == sample_id
     tags = check.wait_for(rf"image notify {sample_id} display-tags (.*)").group(1).split(",")
@@ -281,4 +281,24 @@ def test_plain_user_lists_and_follows(servind, model_check):
     check.wait_for(rf"container notify {container} state exited")
     servind.servin("rm", container, check=True)
     check.wait_for(rf"container removed {container} exited")
+    assert check.stop() == 0
+
+
+def test_items_changed_positions(servind, model_check):
+    """sv-model-check prints an error line when a signal's position is wrong."""
+    servind.servin("load", "-i", SAMPLE_ARCHIVE, check=True)
+    first = servin_out(servind, "create", SAMPLE, "true")
+    check = model_check()
+    check.wait_for(r"ready containers=1 images=1")
+
+    second = servin_out(servind, "create", SAMPLE, "true")
+    check.wait_for(rf"container added {second} created")
+    third = servin_out(servind, "create", SAMPLE, "true")
+    check.wait_for(rf"container added {third} created")
+    servind.servin("rm", second, check=True)
+    check.wait_for(rf"container removed {second} created")
+    servind.servin("rm", first, check=True)
+    check.wait_for(rf"container removed {first} created")
+    fourth = servin_out(servind, "create", SAMPLE, "true")
+    check.wait_for(rf"container added {fourth} created")
     assert check.stop() == 0
