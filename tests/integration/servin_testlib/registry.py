@@ -9,13 +9,20 @@ have the real registry serve the damaged bytes.
 
 With auth="token" the registry requires Bearer tokens from a TokenService on
 127.0.0.1, which hands anonymous tokens to anyone, as Docker Hub does for
-public repositories.
+public repositories, or with users given, full access only to those users.
+With auth="htpasswd" the registry itself asks for Basic auth, checked against
+an htpasswd file made with apache2-utils' htpasswd -B.
+
+With redirect_blobs the registry answers blob requests with a redirect to a
+BlobStorage server on another port, as registries with S3 storage do.
+requests() lists the (method, path, status) of the registry's access log.
 """
 
 import base64
 import http.server
 import json
 import os
+import re
 import threading
 import urllib.parse
 import shutil
@@ -35,7 +42,7 @@ version: 0.1
 log:
   level: warn
   accesslog:
-    disabled: true
+    disabled: false
 storage:
   filesystem:
     rootdirectory: {root}
@@ -44,6 +51,23 @@ storage:
 http:
   addr: 127.0.0.1:{port}
 """
+
+HTPASSWD_AUTH_TEMPLATE = """\
+auth:
+  htpasswd:
+    realm: servin-test-registry
+    path: {path}
+"""
+
+REDIRECT_TEMPLATE = """\
+middleware:
+  storage:
+    - name: redirect
+      options:
+        baseurl: {base_url}
+"""
+
+ACCESS_LOG_LINE = re.compile(r'"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP/[\d.]+" (\d{3}) ')
 
 TOKEN_AUTH_TEMPLATE = """\
 auth:
@@ -75,16 +99,23 @@ class TokenService:
     """A token server for docker-registry's token authentication.
 
     It signs RS256 JSON web tokens with a self-signed certificate made by
-    openssl, whose certificate the registry trusts as rootcertbundle, and
-    grants every requested action on every repository without credentials.
-    requests lists (query, authorization header) of each token request.
+    openssl, whose certificate the registry trusts as rootcertbundle. Without
+    users it grants every requested action on every repository to anyone.
+    With users (a dict of name to password) a request with the right Basic
+    credentials gets every requested action, a request without credentials
+    gets a token that grants nothing, as Docker Hub does for private
+    repositories, and wrong credentials get 401. Tokens last expires_in
+    seconds. requests lists (query, authorization header) of each token
+    request.
     """
 
     service = "servin-test-registry"
     issuer = "servin-test-token-service"
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, users=None, expires_in=300):
         self.workdir = workdir
+        self.users = users
+        self.expires_in = expires_in
         self.key_path = os.path.join(workdir, "token-key.pem")
         self.certificate_path = os.path.join(workdir, "token-cert.pem")
         self.requests = []
@@ -133,7 +164,8 @@ class TokenService:
             access.append({"type": kind, "name": name, "actions": actions.split(",")})
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": [self._x5c]}
-        claims = {"iss": self.issuer, "sub": "", "aud": self.service, "exp": now + 300,
+        claims = {"iss": self.issuer, "sub": "", "aud": self.service,
+                  "exp": now + self.expires_in,
                   "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(), "access": access}
         signing_input = (_base64url(json.dumps(header).encode()) + "."
                          + _base64url(json.dumps(claims).encode()))
@@ -150,8 +182,19 @@ class TokenService:
             request.send_response(400)
             request.end_headers()
             return
-        token = self.make_token(query.get("scope", []))
-        body = json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode()
+        scopes = query.get("scope", [])
+        if self.users is not None:
+            user = self._check_login(request.headers.get("Authorization"))
+            if user is False:
+                request.send_response(401)
+                request.send_header("WWW-Authenticate", 'Basic realm="token"')
+                request.end_headers()
+                return
+            if user is None:
+                scopes = []
+        token = self.make_token(scopes)
+        body = json.dumps({"token": token, "access_token": token,
+                           "expires_in": self.expires_in}).encode()
         request.send_response(200)
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(body)))
@@ -159,13 +202,85 @@ class TokenService:
         request.wfile.write(body)
 
 
+    def _check_login(self, authorization):
+        """The user name of valid Basic credentials, None without any, False when wrong."""
+        if authorization is None:
+            return None
+        scheme, _, encoded = authorization.partition(" ")
+        if scheme != "Basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return user if self.users.get(user) == password else False
+
+
+class BlobStorage:
+    """A plain HTTP server on 127.0.0.1 that serves files below a folder, as
+    the storage that a registry redirects blob downloads to.
+    authorizations lists the Authorization header of each request (None when
+    absent)."""
+
+    def __init__(self, root):
+        self.root = root
+        self.authorizations = []
+        self._server = None
+        self._thread = None
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self):
+        storage = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                storage.handle(self)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = None
+
+    def handle(self, request):
+        self.authorizations.append(request.headers.get("Authorization"))
+        path = os.path.normpath(urllib.parse.urlsplit(request.path).path).lstrip("/")
+        full = os.path.join(self.root, path)
+        if path.startswith("..") or not os.path.isfile(full):
+            request.send_response(404)
+            request.end_headers()
+            return
+        with open(full, "rb") as f:
+            data = f.read()
+        request.send_response(200)
+        request.send_header("Content-Type", "application/octet-stream")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
+
 class Registry:
     """One docker-registry process with its own storage; stop() ends it by PID.
 
-    auth is None for anonymous access or "token" for Bearer tokens from a
-    TokenService (the token_service attribute)."""
+    auth is None for anonymous access, "token" for Bearer tokens from a
+    TokenService (the token_service attribute) or "htpasswd" for Basic auth.
+    users (name to password) are the accounts of either kind of auth, and
+    token_expires_in the lifetime of tokens in seconds."""
 
-    def __init__(self, workdir=None, auth=None):
+    def __init__(self, workdir=None, auth=None, users=None, token_expires_in=300,
+                 redirect_blobs=False):
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="servin-registry-")
         self.root = os.path.join(self.workdir, "storage")
@@ -173,10 +288,18 @@ class Registry:
         self.log_path = os.path.join(self.workdir, "registry.log")
         self.port = None
         self.process = None
-        if auth not in (None, "token"):
-            raise ValueError(f"unsupported registry auth {auth!r}: use None or \"token\"")
+        if auth not in (None, "token", "htpasswd"):
+            raise ValueError(f"unsupported registry auth {auth!r}: use None, \"token\" or "
+                             "\"htpasswd\"")
+        if auth == "htpasswd" and not users:
+            raise ValueError("htpasswd auth needs users")
         self.auth = auth
+        self.users = users
+        self.token_expires_in = token_expires_in
         self.token_service = None
+        self.htpasswd_path = os.path.join(self.workdir, "htpasswd")
+        self.redirect_blobs = redirect_blobs
+        self.blob_storage = None
 
     @property
     def host(self):
@@ -186,7 +309,12 @@ class Registry:
     def start(self, timeout=15.0):
         os.makedirs(self.root, exist_ok=True)
         if self.auth == "token":
-            self.token_service = TokenService(self.workdir).start()
+            self.token_service = TokenService(self.workdir, self.users,
+                                              self.token_expires_in).start()
+        elif self.auth == "htpasswd":
+            self._write_htpasswd()
+        if self.redirect_blobs:
+            self.blob_storage = BlobStorage(self.root).start()
         # The port can be taken between free_port() and the registry's bind,
         # so try a few ports.
         for _ in range(3):
@@ -198,6 +326,10 @@ class Registry:
                         realm=self.token_service.realm, service=self.token_service.service,
                         issuer=self.token_service.issuer,
                         certificate=self.token_service.certificate_path))
+                elif self.auth == "htpasswd":
+                    config.write(HTPASSWD_AUTH_TEMPLATE.format(path=self.htpasswd_path))
+                if self.blob_storage is not None:
+                    config.write(REDIRECT_TEMPLATE.format(base_url=self.blob_storage.base_url))
             log = open(self.log_path, "ab")
             self.process = subprocess.Popen(
                 [DOCKER_REGISTRY, "serve", self.config_path],
@@ -209,6 +341,27 @@ class Registry:
         log = self.read_log()
         self.stop()
         raise RuntimeError(f"docker-registry did not start:\n{log}")
+
+    def _write_htpasswd(self):
+        if os.path.exists(self.htpasswd_path):
+            os.unlink(self.htpasswd_path)
+        for user, password in self.users.items():
+            command = ["htpasswd", "-B", "-b", self.htpasswd_path, user, password]
+            if not os.path.exists(self.htpasswd_path):
+                command.insert(1, "-c")
+            subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def _auth_header(self):
+        """An Authorization header for the test's own requests, or None."""
+        if self.auth == "htpasswd":
+            user, password = next(iter(self.users.items()))
+            return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        return None
+
+    def requests(self):
+        """(method, path, status) of each request in the registry's access log."""
+        return [(m.group(1), m.group(2), int(m.group(3)))
+                for m in ACCESS_LOG_LINE.finditer(self.read_log())]
 
     def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
@@ -245,6 +398,9 @@ class Registry:
         if self.token_service is not None:
             self.token_service.stop()
             self.token_service = None
+        if self.blob_storage is not None:
+            self.blob_storage.stop()
+            self.blob_storage = None
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -274,6 +430,9 @@ class Registry:
                    "--dest-tls-verify=false"]
         if all_images:
             command.append("--all")
+        if self.users:
+            user, password = next(iter(self.users.items()))
+            command.append(f"--dest-creds={user}:{password}")
         command += [source, f"docker://{destination}"]
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)
         if result.returncode != 0:
@@ -316,5 +475,7 @@ class Registry:
         if self.token_service is not None:
             token = self.token_service.make_token([f"repository:{name}:pull"])
             request.add_header("Authorization", f"Bearer {token}")
+        elif self._auth_header() is not None:
+            request.add_header("Authorization", self._auth_header())
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read(), dict(response.headers)
