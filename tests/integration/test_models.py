@@ -241,6 +241,16 @@ def test_connect_without_servind_fails(servind, mode):
     assert "servin daemon" in message
 
 
+@pytest.mark.parametrize("mode", [[], ["--async"]], ids=["sync", "async"])
+def test_connect_without_bus_fails(tmp_path, mode):
+    address = f"unix:path={tmp_path}/no-bus-socket"
+    env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address)
+    result = subprocess.run([CHECK, *mode], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert f"cannot connect to the system bus at {address}" in result.stderr
+    assert "DBUS_SYSTEM_BUS_ADDRESS" in result.stderr
+
+
 def test_models_empty_and_refill_across_restart(servind, model_check):
     servind.servin("load", "-i", SAMPLE_ARCHIVE, check=True)
     sample_id = image_id(servind, SAMPLE)
