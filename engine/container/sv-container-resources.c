@@ -125,8 +125,8 @@ detect_v2 (SvCgroupSupport *v2, const char *mount_point, const char *mount_root)
   controllers = g_strsplit_set (g_strstrip (contents), " ", -1);
   list = (const char *const *)controllers;
   v2->memory = g_strv_contains (list, "memory");
-  /* The root cgroup has no memory.swap.max, so a process there can only assume swap
-   * accounting, which kernels since 6.1 always have with the memory controller. */
+  /* NOTE: the root cgroup has no memory.swap.max to check, so a process there assumes that
+   * the kernel accounts swap. */
   v2->memory_swap
       = v2->memory && (folder_has (folder, "memory.swap.max") || g_str_equal (folder, mount_point));
   v2->pids = g_strv_contains (list, "pids");
@@ -473,8 +473,9 @@ add_rlimit (JsonArray *rlimits, int resource, guint64 soft, guint64 hard,
   JsonObject *object = json_object_new ();
   const char *name = sv_container_rlimit_to_name (resource);
 
-  /* A runtime cannot raise a hard limit above its own without CAP_SYS_RESOURCE in the
-   * initial user namespace, and fails the container start then, so lower it to the host's. */
+  /* setrlimit(2) raises a hard limit only with CAP_SYS_RESOURCE in the initial user
+   * namespace, which runtimes in a container often lack, and the container start fails then.
+   * So the host's hard limit caps the container's. */
   if (host_limits != NULL && host_limits[resource].rlim_max != RLIM_INFINITY
       && hard > host_limits[resource].rlim_max)
     {

@@ -27,14 +27,6 @@ typedef struct
   gboolean cpu_quota;  /* cpu.cfs_quota_us (v1) or cpu.max (cgroup2) */
 } SvCgroupSupport;
 
-/* Hard and soft limits of one rlimit of a container. */
-typedef struct
-{
-  int resource; /* RLIMIT_* */
-  guint64 soft;
-  guint64 hard;
-} SvContainerRlimit;
-
 void sv_container_resources_detect_support (SvCgroupSupport *support);
 JsonObject *sv_container_resources_from_options (GVariant *options, GError **error);
 gboolean sv_container_resources_build (JsonObject *host_config, const SvCgroupSupport *support,

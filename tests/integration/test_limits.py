@@ -130,8 +130,8 @@ def read(folder, name):
 def test_oom_kill_reported(servind):
     servind.servin("run", "-d", "--name", "bystander", SAMPLE, "sleep", "300", check=True)
 
-    # Doubling a shell string passes 32 MiB within 25 rounds; memory plus swap
-    # is 64 MiB by default and the host has no swap, so the kernel kills it.
+    # Doubling a shell string passes 32 MiB within 25 rounds. The memory plus
+    # swap limit defaults to 64 MiB, so without swap the OOM killer ends it.
     result = servind.servin("run", "--name", "hog", "-m", "32m", SAMPLE, "sh", "-c",
                             "a=x; while :; do a=$a$a; done", timeout=120)
     assert result.returncode == 137, err(result)
