@@ -152,7 +152,14 @@ def test_oom_kill_reported(servind):
     ps = out(servind.servin("ps", check=True))
     assert "bystander" in ps
 
-    # A new run of the same container starts with OOMKilled false again.
+    # The record keeps OOMKilled across a restart of servind.
+    servind.stop()
+    servind.start()
+    assert inspect(servind, "hog")["State"]["OOMKilled"] is True
+    assert dbus_property(servind, hog["Id"], "OOMKilled") == "(<true>,)"
+    assert inspect(servind, "bystander")["State"]["Running"] is True
+
+    # A new run starts with OOMKilled false again.
     servind.servin("rm", "-f", "bystander", check=True)
     result = servind.servin("run", "--name", "fits", "-m", "32m", SAMPLE, "true")
     assert result.returncode == 0, err(result)
@@ -192,6 +199,8 @@ def test_pids_limit_stops_fork_loop(servind):
     assert "can't fork" in err(logs)
     assert "forked 2" in out(logs)
     assert int(read(folder, "pids.current")) <= 10
+    if os.path.exists(os.path.join(folder, "pids.peak")):
+        assert int(read(folder, "pids.peak")) <= 10
     with open(os.path.join(folder, "cgroup.procs")) as f:
         assert len(f.read().split()) <= 10
     # pids.events counts the forks that the limit refused.
