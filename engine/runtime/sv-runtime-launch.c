@@ -668,26 +668,49 @@ sv_container_create (const SvCreateOptions *options, GError **error)
   return TRUE;
 }
 
-static pid_t forward_pid;
+static volatile sig_atomic_t forward_pid;
+static volatile sig_atomic_t pending_signal;
 
 static void
 forward_signal (int signal_number)
 {
   if (forward_pid > 0)
     kill (forward_pid, signal_number);
+  else
+    pending_signal = signal_number;
+}
+
+/* Catches the usual job-control signals before the process is cloned, so one that
+ * arrives while the container starts up is kept for the container instead of killing
+ * the runtime and leaving the container behind. The clone's copy of the handler is
+ * reset by its exec. */
+static void
+catch_signals_to_forward (void)
+{
+  static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  struct sigaction action = { .sa_handler = forward_signal };
+
+  forward_pid = 0;
+  pending_signal = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    sigaction (forwarded[i], &action, NULL);
+}
+
+/* Passes caught signals on to @pid from now on, starting with one caught meanwhile. */
+static void
+forward_signals_to (pid_t pid)
+{
+  forward_pid = pid;
+  if (pending_signal != 0)
+    kill (pid, pending_signal);
 }
 
 /* Waits for the process and returns its exit code, or 128 + signal as a shell reports it. */
 static int
 wait_exit_status (pid_t pid)
 {
-  static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-  struct sigaction action = { .sa_handler = forward_signal };
   int status = 0;
 
-  forward_pid = pid;
-  for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
-    sigaction (forwarded[i], &action, NULL);
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
   forward_pid = 0;
@@ -705,8 +728,14 @@ sv_container_run (const SvCreateOptions *options, gboolean detach, int *exit_sta
   ssize_t n;
 
   *exit_status = 1;
-  if (launch == NULL || !sv_launch_spawn (launch, FALSE, error))
+  if (launch == NULL)
     return FALSE;
+  if (!detach)
+    catch_signals_to_forward ();
+  if (!sv_launch_spawn (launch, FALSE, error))
+    return FALSE;
+  if (!detach)
+    forward_signals_to (launch->pid);
 
   /* Remove the fifo first, so that the container reads as running from the start. */
   {
@@ -996,6 +1025,8 @@ sv_container_exec (const char *root, const char *id, const SvExecOptions *option
   ctx.path_env = find_path_env (exec->spec);
   ctx.last_cap = MIN (read_last_cap (), 63);
 
+  if (!options->detach)
+    catch_signals_to_forward ();
   pid = clone_exec (exec);
   if (pid == 0)
     {
@@ -1010,6 +1041,8 @@ sv_container_exec (const char *root, const char *id, const SvExecOptions *option
                    "cannot clone the process for exec: %s", g_strerror (saved_errno));
       return FALSE;
     }
+  if (!options->detach)
+    forward_signals_to (pid);
   if (!wait_for_exec (exec, pid, error))
     return FALSE;
 
