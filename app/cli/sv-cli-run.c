@@ -438,11 +438,11 @@ run_or_create (const SvCliInvocation *invocation, gboolean run)
   const SvCliOption run_options[] = {
     { "detach", 'd', SV_CLI_OPTION_BOOL, &options.detach, NULL,
       "Run the container in the background and print its ID" },
-    { "env", 'e', SV_CLI_OPTION_LIST, &options.env, "list",
-      "Set an environment variable (KEY=VALUE, or KEY to pass on servin's own)" },
     { "cpu-shares", 'c', SV_CLI_OPTION_INT, &options.limits.cpu_shares, "int",
       "CPU shares (relative weight, 2 to 262144)" },
     { "cpus", 0, SV_CLI_OPTION_STRING, &options.limits.cpus, "decimal", "Number of CPUs" },
+    { "env", 'e', SV_CLI_OPTION_LIST, &options.env, "list",
+      "Set an environment variable (KEY=VALUE, or KEY to pass on servin's own)" },
     { "entrypoint", 0, SV_CLI_OPTION_STRING, &options.entrypoint, "string",
       "Overwrite the default ENTRYPOINT of the image" },
     { "hostname", 0, SV_CLI_OPTION_STRING, &options.hostname, "string", "Container host name" },
