@@ -522,6 +522,25 @@ def test_sigkill_records_137(env):
     status = env.read_exit()
     assert status["exit_code"] == 137
     assert status["signal"] == 9
+    assert "oom_killed" not in status
+
+
+def test_oom_kill_recorded(env):
+    env.write_bundle(["sh", "-c", "a=x; while :; do a=$a$a; done"])
+    config_path = os.path.join(env.bundle, "config.json")
+    with open(config_path) as f:
+        config = json.load(f)
+    limit = 32 * 1024 * 1024
+    config["linux"].setdefault("resources", {})["memory"] = {"limit": limit, "swap": limit}
+    with open(config_path, "w") as f:
+        json.dump(config, f)
+    assert env.start_monitor() == "ok\n"
+    run_to_exit(env, env.ctl(), attach=False)
+
+    status = env.read_exit()
+    assert status["exit_code"] == 137
+    assert status["signal"] == 9
+    assert status["oom_killed"] is True
 
 
 def test_status_and_kill_requests(env):
