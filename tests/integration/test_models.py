@@ -33,7 +33,9 @@ class ModelCheck:
         cmd = [CHECK, *args]
         if user is not None:
             cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", *cmd]
-        self.proc = subprocess.Popen(cmd, env=servind.env(), stdout=subprocess.PIPE,
+        # A GLib critical or warning aborts sv-model-check, so it fails the test.
+        env = dict(servind.env(), G_DEBUG="fatal-warnings")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines = queue.Queue()
         self.seen = []
