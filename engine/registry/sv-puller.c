@@ -11,7 +11,8 @@
 
 /* Layers downloading or unpacking at once in one pull. */
 #define MAX_PARALLEL_LAYERS 3
-/* The most layers overlayfs stacks (OVL_MAX_STACK in Linux's fs/overlayfs). */
+/* The maximum number of layers overlayfs stacks (OVL_MAX_STACK in Linux's
+ * fs/overlayfs/super.c). */
 #define OVERLAY_MAX_STACK 500
 
 struct _SvPuller
@@ -251,7 +252,7 @@ store_bytes (Pull *pull, GBytes *bytes, const char *digest, GError **error)
 }
 
 /* Blob downloads that pulls share. The first pull that needs a blob downloads
- * it; pulls that need it meanwhile wait for that download instead of fetching
+ * it. Pulls that need it meanwhile wait for that download instead of fetching
  * the blob again, and fetch it themselves only when that download fails. */
 
 typedef struct
@@ -326,7 +327,7 @@ on_wait_cancelled_idle (gpointer user_data)
   BlobFetchState *state = g_task_get_task_data (task);
   SharedDownload *shared = g_hash_table_lookup (state->pull->self->downloads, state->digest);
 
-  /* The download may have finished and answered this waiter meanwhile. */
+  /* The download may have finished and returned to this waiter meanwhile. */
   if (shared != NULL && g_ptr_array_remove (shared->waiters, task))
     {
       g_cancellable_disconnect (state->pull->cancellable, state->cancelled_id);
@@ -340,7 +341,7 @@ on_wait_cancelled_idle (gpointer user_data)
 static void
 on_wait_cancelled (GCancellable *cancellable, gpointer user_data)
 {
-  /* A ::cancelled handler must not disconnect itself, so answer from an idle. */
+  /* A ::cancelled handler must not disconnect itself, so return from an idle. */
   g_idle_add_full (G_PRIORITY_DEFAULT, on_wait_cancelled_idle, g_object_ref (user_data),
                    g_object_unref);
 }
@@ -416,7 +417,8 @@ fetch_blob_finish (GAsyncResult *result, GError **error)
   return (int)value;
 }
 
-/* The most layers a container's overlay root can stack with this data root.
+/* The maximum number of layers a container's overlay root can stack with
+ * this data root.
  * The container monitor mounts it with "lowerdir=L1:...:Ln,upperdir=U,
  * workdir=W" as mount(2) data, which must be shorter than a page, where each
  * Li is DATA_ROOT/layers/HEX and U and W are DATA_ROOT/containers/ID/upper

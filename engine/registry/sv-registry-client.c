@@ -328,8 +328,9 @@ request_free (Request *request)
   g_free (request);
 }
 
-/* A cache key that tells credentials apart without containing them: an HMAC
- * under a key that lives only in this client, or "" for anonymous access. */
+/* A cache key that differs between credentials without containing them. It
+ * is an HMAC under a key that exists only in this client, or "" without
+ * credentials. */
 static char *
 identify_credentials (SvRegistryClient *self, const SvRegistryCredentials *credentials)
 {
@@ -707,8 +708,8 @@ request_follow_redirect (GTask *task)
   return TRUE;
 }
 
-/* Answer a 401 from the registry itself. Returns FALSE when the caller
- * should hand the response on as it is. */
+/* Handle a 401 from the registry itself. Returns FALSE when the caller
+ * should return the response as it is. */
 static gboolean
 request_handle_unauthorized (GTask *task, GInputStream *stream)
 {
@@ -745,8 +746,8 @@ request_handle_unauthorized (GTask *task, GInputStream *stream)
       return TRUE;
     }
 
-  /* Without credentials /v2/ answers 401 to everyone on a registry with
-   * tokens, which is no failure; repositories get an anonymous token. */
+  /* Without credentials, /v2/ returns 401 to everyone on a registry with
+   * tokens, which is no failure. Repositories get an anonymous token. */
   if (g_str_equal (scheme, "bearer") && !request->token_tried
       && (request->scope != NULL || request->credentials != NULL))
     {
@@ -897,7 +898,7 @@ describe_registry_error (GBytes *body)
 }
 
 /* An error for a response other than 200. @not_found is the message for a
- * 404, such as "manifest unknown: REF"; @authenticated tells whether
+ * 404, such as "manifest unknown: REF"; @authenticated is TRUE when
  * credentials went with the request. */
 static GError *
 make_http_error (SoupMessage *message, const char *registry, const char *not_found,

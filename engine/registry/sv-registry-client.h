@@ -23,7 +23,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRegistryCredentials, sv_registry_credentials_fr
 
 /* A client for the registry HTTP API (the OCI distribution spec) on libsoup 3.
  * It speaks HTTPS, or plain HTTP to hosts that sv_config_is_insecure_registry
- * accepts. It answers Basic challenges with credentials, and Bearer
+ * accepts. It meets Basic challenges with credentials, and Bearer
  * challenges with a token from the challenge's realm, fetched with
  * credentials or anonymously and cached per registry, scope and credentials
  * until it expires. Credentials go only to the registry and its token realm,

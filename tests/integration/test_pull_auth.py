@@ -4,7 +4,7 @@ docker-registry on 127.0.0.1.
 
 The registry runs with htpasswd auth (Basic) or with token auth through the
 TokenService of servin_testlib.registry. Credentials come from the
-configuration, the environment or the Pull call's options; each test checks
+configuration, the environment or the Pull call's options. Each test checks
 that the password shows up in no output, log or Job property. Pulls run
 through sv-engine-tool, and through servind where the daemon's own
 configuration or the D-Bus Pull options matter.

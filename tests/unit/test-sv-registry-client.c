@@ -46,7 +46,7 @@ typedef struct
   GBytes *blob;
   char *blob_digest;
   gboolean require_token;
-  gboolean require_basic;     /* the registry asks for Basic auth itself */
+  gboolean require_basic;     /* the registry requires Basic auth itself */
   gboolean token_needs_login; /* the token service rejects anonymous requests */
   int token_expires_in;       /* 0: leave "expires_in" out */
   BlobBehaviour blob_behaviour;
@@ -877,8 +877,8 @@ test_tokens_kept_per_credentials (Fixture *f, gconstpointer data)
   g_assert_null (f->token_authorization);
 }
 
-/* Fetch the blob as f->blob_behaviour says the registry misbehaves, and check
- * that the error names the blob and that nothing is kept. */
+/* Fetch the blob from a registry that misbehaves as @behaviour describes, and
+ * check that the error names the blob and that nothing is kept. */
 static GError *
 fetch_broken_blob (Fixture *f, BlobBehaviour behaviour)
 {
