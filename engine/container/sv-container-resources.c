@@ -236,7 +236,7 @@ static gboolean
 check_limits (gint64 memory, gint64 swap, gint64 pids, gint64 nano_cpus, gint64 shares,
               GError **error)
 {
-  gint64 max_nano_cpus = (gint64)sysconf (_SC_NPROCESSORS_ONLN) * 1000000000;
+  gint64 max_nano_cpus = MAX (sysconf (_SC_NPROCESSORS_ONLN), 1) * (gint64)1000000000;
 
   if (memory != 0 && memory < SV_CONTAINER_MIN_MEMORY)
     return invalid (error,
