@@ -3,6 +3,7 @@
  * bus, embeds the engine and checks every call with polkit. */
 #include <glib-unix.h>
 #include <gio/gio.h>
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #define SV_BUS_NAME "org.servin.Servin1"
 
 static GLogLevelFlags max_level = G_LOG_LEVEL_INFO;
+static FILE *log_stream;
 
 static GLogLevelFlags
 level_from_name (const char *name)
@@ -27,8 +29,8 @@ level_from_name (const char *name)
   return G_LOG_LEVEL_INFO;
 }
 
-/* Drop messages above the configured level; the rest go to stderr, which a
- * service manager or the tests collect. */
+/* Drop messages above the configured level; the rest go to the log file when
+ * one is configured, else to stderr, which a service manager or the tests collect. */
 static GLogWriterOutput
 write_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
@@ -72,10 +74,37 @@ write_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoint
     g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
     g_autofree char *stamp = g_date_time_format (now, "%FT%H:%M:%S.%fZ");
 
-    fprintf (stderr, "%s %s[%d] %s: %s\n", stamp, domain, (int) getpid (), label, message);
-    fflush (stderr);
+    FILE *stream = log_stream != NULL ? log_stream : stderr;
+
+    fprintf (stream, "%s %s[%d] %s: %s\n", stamp, domain, (int) getpid (), label, message);
+    fflush (stream);
   }
   return G_LOG_WRITER_HANDLED;
+}
+
+/* Open @path for appending, creating its folder; NULL keeps standard error. */
+static gboolean
+open_log_file (const char *path)
+{
+  g_autofree char *folder = NULL;
+
+  if (path == NULL)
+    return TRUE;
+
+  folder = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (folder, 0750) < 0)
+    {
+      fprintf (stderr, "servind: cannot create the log folder %s: %s\n", folder,
+               g_strerror (errno));
+      return FALSE;
+    }
+  log_stream = fopen (path, "ae");
+  if (log_stream == NULL)
+    {
+      fprintf (stderr, "servind: cannot open the log file %s: %s\n", path, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -109,6 +138,7 @@ main (int argc, char **argv)
   g_autofree char *data_root = NULL;
   g_autofree char *log_level = NULL;
   g_autofree char *runtime = NULL;
+  g_autofree char *log_file = NULL;
   gboolean version = FALSE;
   const GOptionEntry entries[] = {
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
@@ -117,6 +147,8 @@ main (int argc, char **argv)
       "Keep images, containers and logs in DIR", "DIR" },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
       "Log messages up to LEVEL: error, warning, info or debug", "LEVEL" },
+    { "log-file", 0, 0, G_OPTION_ARG_FILENAME, &log_file,
+      "Append the log to FILE instead of writing it to standard error", "FILE" },
     { "runtime", 0, 0, G_OPTION_ARG_STRING, &runtime,
       "Run containers with RUNTIME: servin-runtime, runc or a path", "RUNTIME" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
@@ -181,7 +213,11 @@ main (int argc, char **argv)
     }
   if (runtime != NULL)
     sv_config_set_runtime (config, runtime);
+  if (log_file != NULL)
+    sv_config_set_log_file (config, log_file);
   max_level = level_from_name (sv_config_get_log_level (config));
+  if (!open_log_file (sv_config_get_log_file (config)))
+    return 1;
 
   g_info ("Starting servind %s (data root %s, runtime state %s, runtime %s)", PACKAGE_VERSION,
           sv_config_get_data_root (config), sv_config_get_runtime_state (config),

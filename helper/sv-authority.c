@@ -113,13 +113,17 @@ sv_authority_authorize_method (GDBusInterfaceSkeleton *skeleton,
 
   if (!polkit_authorization_result_get_is_authorized (result))
     {
+      gboolean challenge = polkit_authorization_result_get_is_challenge (result);
+
       g_info ("Refused %s on %s from %s: not authorized for %s", method, path, sender, action);
       g_dbus_method_invocation_return_error (
           invocation, SV_DBUS_ERROR, SV_DBUS_ERROR_NOT_AUTHORIZED,
-          "not authorized to call %s: the polkit action %s was not granted%s", method, action,
-          polkit_authorization_result_get_is_challenge (result)
-              ? "; it needs authentication, so call again allowing interactive authorization"
-              : "");
+          "not authorized to call %s: the polkit action %s was not granted. %s", method, action,
+          challenge ? "It needs an administrator's password, and no authentication agent "
+                      "answered; run the command as root, or ask an administrator to add you "
+                      "to the servin group (usermod -aG servin USER) and log in again"
+                    : "Ask an administrator to add you to the servin group "
+                      "(usermod -aG servin USER), then log in again");
       return FALSE;
     }
 

@@ -232,6 +232,30 @@ parse_signal (const char *text)
   return -1;
 }
 
+/* Seconds Kill with SIGKILL waits for the container to exit before it returns. */
+#define KILL_WAIT_SECONDS 10
+
+static void
+on_kill_wait_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+
+  sv_container_wait_finish (SV_CONTAINER (source), result, &error);
+  if (error != NULL)
+    g_message ("Container at %s did not exit within %d s of SIGKILL: %s",
+               g_dbus_method_invocation_get_object_path (invocation), KILL_WAIT_SECONDS,
+               error->message);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+on_kill_wait_timeout (gpointer user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_handle_kill (SvDBusContainer *iface,
                 GDBusMethodInvocation *invocation,
@@ -253,9 +277,24 @@ on_handle_kill (SvDBusContainer *iface,
   g_info ("Sending signal %d to container %s for %s", signal_number,
           sv_dbus_container_get_id (self->iface), g_dbus_method_invocation_get_sender (invocation));
   if (!sv_container_kill (self->container, signal_number, &error))
-    sv_helper_return_error (invocation, error);
+    {
+      sv_helper_return_error (invocation, error);
+    }
+  else if (signal_number == SIGKILL)
+    {
+      /* Like docker, return once a killed container has exited, so that a
+       * following remove does not find it still running. */
+      g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+
+      g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, KILL_WAIT_SECONDS, on_kill_wait_timeout,
+                                  g_object_ref (cancellable), g_object_unref);
+      sv_container_wait_async (self->container, cancellable, on_kill_wait_done,
+                               g_object_ref (invocation));
+    }
   else
-    sv_dbus_container_complete_kill (iface, invocation);
+    {
+      sv_dbus_container_complete_kill (iface, invocation);
+    }
   return TRUE;
 }
 

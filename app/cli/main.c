@@ -152,8 +152,9 @@ main (int argc, char **argv)
 
   if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
     {
-      print_help (argc < 2 ? stderr : stdout);
-      return argc < 2 ? SV_CLI_EXIT_USAGE : 0;
+      /* Like docker, servin without arguments prints its help and succeeds. */
+      print_help (stdout);
+      return 0;
     }
   if (g_str_equal (argv[1], "--version") || g_str_equal (argv[1], "-v"))
     {

@@ -16,6 +16,7 @@ struct _SvConfig
   char *log_level;
   char *runtime;
   char *cgroup_parent;
+  char *log_file;
   GPtrArray *insecure_registries; /* NULL-terminated array of char * */
   GHashTable *registry_auths;     /* "host[:port]" -> RegistryAuth */
 };
@@ -51,6 +52,7 @@ sv_config_finalize (GObject *object)
   g_free (self->log_level);
   g_free (self->runtime);
   g_free (self->cgroup_parent);
+  g_free (self->log_file);
   g_ptr_array_unref (self->insecure_registries);
   g_hash_table_unref (self->registry_auths);
 
@@ -171,6 +173,12 @@ load_daemon_section (SvConfig *self,
             return FALSE;
           g_free (self->runtime);
           self->runtime = g_strdup (value);
+        }
+      else if (g_str_equal (key, "log_file"))
+        {
+          if (!expect_scalar (doc, value_node, "daemon.log_file", path, &value, error)
+              || !set_absolute_path (&self->log_file, value, "daemon.log_file", path, error))
+            return FALSE;
         }
       else if (g_str_equal (key, "cgroup_parent"))
         {
@@ -459,7 +467,7 @@ sv_config_merge_file (SvConfig *self, const char *path, GError **error)
   return ok;
 }
 
-/* Apply SERVIN_DATA_ROOT, SERVIN_RUNTIME_STATE, SERVIN_LOG_LEVEL and SERVIN_RUNTIME.
+/* Apply SERVIN_DATA_ROOT, SERVIN_RUNTIME_STATE, SERVIN_LOG_LEVEL, SERVIN_LOG_FILE and SERVIN_RUNTIME.
  * Invalid values are logged and ignored so the file's value stays in force. */
 void
 sv_config_apply_environment (SvConfig *self)
@@ -491,6 +499,15 @@ sv_config_apply_environment (SvConfig *self)
         sv_config_set_log_level (self, value);
       else
         g_warning ("SERVIN_LOG_LEVEL \"%s\" is invalid: use error, warning, info or debug", value);
+    }
+
+  value = g_getenv ("SERVIN_LOG_FILE");
+  if (value != NULL && *value != '\0')
+    {
+      if (g_path_is_absolute (value))
+        sv_config_set_log_file (self, value);
+      else
+        g_warning ("SERVIN_LOG_FILE must be an absolute path, not \"%s\"; ignored", value);
     }
 
   value = g_getenv ("SERVIN_RUNTIME");
@@ -555,6 +572,20 @@ const char *
 sv_config_get_runtime (SvConfig *self)
 {
   return self->runtime;
+}
+
+/* The file servind appends its log to, or NULL for standard error. */
+const char *
+sv_config_get_log_file (SvConfig *self)
+{
+  return self->log_file;
+}
+
+void
+sv_config_set_log_file (SvConfig *self, const char *path)
+{
+  g_free (self->log_file);
+  self->log_file = g_strdup (path);
 }
 
 const char *

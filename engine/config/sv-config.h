@@ -19,6 +19,7 @@ const char *sv_config_get_runtime_state (SvConfig *self);
 const char *sv_config_get_log_level (SvConfig *self);
 const char *sv_config_get_runtime (SvConfig *self);
 const char *sv_config_get_cgroup_parent (SvConfig *self);
+const char *sv_config_get_log_file (SvConfig *self);
 const char *const *sv_config_get_insecure_registries (SvConfig *self);
 gboolean sv_config_is_insecure_registry (SvConfig *self, const char *host);
 gboolean sv_config_get_registry_auth (SvConfig *self, const char *host, const char **username,
@@ -27,6 +28,7 @@ gboolean sv_config_get_registry_auth (SvConfig *self, const char *host, const ch
 void sv_config_set_data_root (SvConfig *self, const char *path);
 void sv_config_set_runtime_state (SvConfig *self, const char *path);
 void sv_config_set_log_level (SvConfig *self, const char *level);
+void sv_config_set_log_file (SvConfig *self, const char *path);
 void sv_config_set_runtime (SvConfig *self, const char *runtime);
 
 G_END_DECLS

@@ -127,6 +127,13 @@ def test_help():
         assert flag in result.stdout
 
 
+def test_no_arguments_prints_help():
+    result = servin_alone()
+    assert result.returncode == 0
+    assert "Usage:  servin [OPTIONS] COMMAND" in result.stdout
+    assert result.stderr == ""
+
+
 def test_help_after_image_belongs_to_command(tmp_path):
     """Options after IMAGE are the command's, so --help there is no help request."""
     env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={tmp_path}/nothing")
@@ -476,6 +483,15 @@ def test_rmi(servind):
     result = servind.servin("rmi", SAMPLE)
     assert result.returncode == 1
     assert text(result)[1] == f"Error response from daemon: No such image: {SAMPLE}\n"
+
+
+@needs_servind
+def test_kill_then_rm_at_once(servind):
+    load_sample(servind)
+    servind.servin("run", "-d", "--name", "victim", SAMPLE, "sleep", "1000", check=True)
+    servind.servin("kill", "victim", check=True)
+    result = servind.servin("rm", "victim")
+    assert result.returncode == 0, result.stderr
 
 
 @needs_servind
