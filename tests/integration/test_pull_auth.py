@@ -21,7 +21,7 @@ import pytest
 from gi.repository import Gio, GLib
 
 from servin_testlib import dbus_call
-from servin_testlib.registry import DOCKER_REGISTRY, SKOPEO, Registry
+from servin_testlib.registry import DOCKER_REGISTRY, SKOPEO, MisbehavingProxy, Registry
 from servin_testlib.servind import SERVIND, Servind
 from test_pull import MKIMAGE, TOOL, Engine, add_image_on_base, make_large_layout, make_layout
 
@@ -352,6 +352,11 @@ def test_pull_options_credentials(bus, workdir, layout):
         daemon = start_servind(bus)
         connection = dbus_call.connect(bus.address)
         try:
+            # servind has no credentials for the registry in its configuration.
+            result = daemon.servin("pull", reference)
+            assert result.returncode == 1
+            assert f"registry {registry.host} requires a login" in result.stderr.decode()
+
             options = {"Username": GLib.Variant("s", USER),
                        "Password": GLib.Variant("s", WRONG_PASSWORD)}
             failed = job_properties(connection, pull_over_dbus(daemon, connection, reference,
@@ -399,3 +404,33 @@ def test_concurrent_dbus_pulls_fetch_each_blob_once(bus, workdir):
         finally:
             connection.close_sync(None)
             daemon.cleanup()
+
+
+# Registries that misbehave while a layer downloads
+
+
+@pytest.mark.parametrize("mode, code, words", [
+    ("stall", "UNREACHABLE", "sent no data for 2 s"),
+    ("cut", "FAILED", "before the end of the response"),
+    ("longer", "INVALID_ARGUMENT", "larger than"),
+])
+def test_broken_blob_download_keeps_nothing(workdir, engine, layout, mode, code, words):
+    with Registry(os.path.join(workdir, "registry")) as registry:
+        registry.push_layout(layout, "latest", "team/app")
+        manifest = json.loads(registry.manifest("team/app", "latest")[0])
+        digest = manifest["layers"][-1]["digest"]
+
+        with MisbehavingProxy(registry, digest, mode) as proxy:
+            host = proxy.host
+            started = time.monotonic()
+            result = pull(engine, f"{host}/team/app:latest",
+                          env=clean_environment(SERVIN_REGISTRY_TIMEOUT="2"))
+            assert time.monotonic() - started < 60
+        assert result.returncode == 1
+        assert f"error {code}" in result.stderr
+        assert f"blob {digest}" in result.stderr
+        assert host in result.stderr
+        assert words in result.stderr
+        assert engine.images() == {}
+        assert engine.snapshot() == set()
+        assert os.listdir(os.path.join(engine.data_root, "tmp")) == []

@@ -271,6 +271,101 @@ class BlobStorage:
         request.wfile.write(data)
 
 
+class MisbehavingProxy:
+    """A plain HTTP proxy on 127.0.0.1 in front of a Registry without auth.
+
+    It forwards each GET to the registry, except for blob DIGEST, whose bytes
+    it sends the way MODE says: "stall" sends the headers and half the body,
+    then nothing; "cut" sends half the body and closes the connection;
+    "longer" sends 100 bytes more than the blob has, announced in
+    Content-Length. host is the "127.0.0.1:PORT" to pull through.
+    """
+
+    def __init__(self, registry, digest, mode):
+        if mode not in ("stall", "cut", "longer"):
+            raise ValueError(f"unsupported mode {mode!r}: use stall, cut or longer")
+        self.registry = registry
+        self.digest = digest
+        self.mode = mode
+        self._released = threading.Event()
+        self._server = None
+        self._thread = None
+
+    @property
+    def host(self):
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self):
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                proxy.handle(self)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._released.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def handle(self, request):
+        upstream = urllib.request.Request(f"http://{self.registry.host}{request.path}")
+        if request.headers.get("Accept"):
+            upstream.add_header("Accept", request.headers["Accept"])
+        try:
+            with urllib.request.urlopen(upstream, timeout=30) as response:
+                status, headers, body = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            status, headers, body = error.code, error.headers, error.read()
+
+        if status == 200 and request.path.endswith("/blobs/" + self.digest):
+            self._misbehave(request, body)
+            return
+        request.send_response(status)
+        for name in ("Content-Type", "Docker-Content-Digest"):
+            if headers.get(name):
+                request.send_header(name, headers[name])
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    def _misbehave(self, request, body):
+        half = len(body) // 2
+        request.send_response(200)
+        request.send_header("Content-Type", "application/octet-stream")
+        extra = 100 if self.mode == "longer" else 0
+        request.send_header("Content-Length", str(len(body) + extra))
+        request.end_headers()
+        if self.mode == "longer":
+            request.wfile.write(body + b"x" * extra)
+            return
+        request.wfile.write(body[:half])
+        request.wfile.flush()
+        if self.mode == "stall":
+            self._released.wait(120)
+        request.close_connection = True
+        request.connection.shutdown(socket.SHUT_RDWR)
+
+
 class Registry:
     """One docker-registry process with its own storage; stop() ends it by PID.
 
