@@ -10,7 +10,7 @@ have the real registry serve the damaged bytes.
 With auth="token" the registry requires Bearer tokens from a TokenService on
 127.0.0.1, which hands anonymous tokens to anyone, as Docker Hub does for
 public repositories, or with users given, full access only to those users.
-With auth="htpasswd" the registry itself asks for Basic auth, checked against
+With auth="htpasswd" the registry itself requires Basic auth, checked against
 an htpasswd file made with apache2-utils' htpasswd -B.
 
 With redirect_blobs the registry answers blob requests with a redirect to a
@@ -101,8 +101,8 @@ class TokenService:
     It signs RS256 JSON web tokens with a self-signed certificate made by
     openssl, whose certificate the registry trusts as rootcertbundle. Without
     users it grants every requested action on every repository to anyone.
-    With users (a dict of name to password) a request with the right Basic
-    credentials gets every requested action, a request without credentials
+    With users (a dict of name to password), a request with the right Basic
+    credentials gets every requested action. A request without credentials
     gets a token that grants nothing, as Docker Hub does for private
     repositories, and wrong credentials get 401. Tokens last expires_in
     seconds. requests lists (query, authorization header) of each token
@@ -275,8 +275,8 @@ class MisbehavingProxy:
     """A plain HTTP proxy on 127.0.0.1 in front of a Registry without auth.
 
     It forwards each GET to the registry, except for blob DIGEST, whose bytes
-    it sends the way MODE says: "stall" sends the headers and half the body,
-    then nothing; "cut" sends half the body and closes the connection;
+    it sends according to MODE. "stall" sends the headers and half the body,
+    then nothing. "cut" sends half the body and closes the connection.
     "longer" sends 100 bytes more than the blob has, announced in
     Content-Length. host is the "127.0.0.1:PORT" to pull through.
     """
