@@ -460,6 +460,13 @@ on_handle_load (SvDBusManager *manager,
                                       &error);
   if (references == NULL)
     {
+      /* The loader names the archive by its descriptor path, which means nothing to the caller. */
+      g_autofree char *spaced_path = g_strconcat (" ", fd_path, NULL);
+      g_auto (GStrv) parts = g_strsplit (error->message, spaced_path, -1);
+      g_autofree char *message = g_strjoinv ("", parts);
+
+      g_free (error->message);
+      error->message = g_steal_pointer (&message);
       sv_helper_return_error (invocation, error);
       return TRUE;
     }

@@ -303,6 +303,11 @@ spawn_monitor (SvContainer *self, const char *monitor, const char *runtime, GErr
   if (!g_str_equal (line, "ok"))
     {
       const char *message = g_str_has_prefix (line, "error ") ? line + 6 : line;
+      g_autofree char *monitor_prefix = g_strdup_printf ("cannot create container %s: ", self->id);
+
+      /* The monitor names the container by id; the name given here is what users know. */
+      if (g_str_has_prefix (message, monitor_prefix))
+        message += strlen (monitor_prefix);
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "cannot create container %s: %s",
                    self->name, message);
       return FALSE;
