@@ -87,7 +87,8 @@ def main():
         monitor_pss, monitor_rss = memory_kb(monitor_pid)
 
         podman, podman_env = podman_setup(work)
-        podman_run = podman + ["run", "--rm", "--network", "none", "servin/sample", "true"]
+        podman_run = podman + ["run", "--rm", "--pull", "never", "--network", "none",
+                               "servin/sample", "true"]
         median_ms(podman_run, 2, podman_env)
         podman_ms = median_ms(podman_run, runs, podman_env)
     finally:
