@@ -1,0 +1,375 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Hostile input and races against servind through its D-Bus interface.
+
+Each test checks behaviour a user relies on. Tests of bugs that are still
+open are marked xfail(strict=True), so they fail the suite once the bug is
+fixed and the mark must go.
+"""
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+
+import pytest
+from gi.repository import GLib
+
+from servin_testlib import dbus_call
+from servin_testlib.servind import MKIMAGE, SAMPLE_ARCHIVE
+
+MANAGER = "/org/servin/Servin1/Manager"
+
+
+def container_path(container_id):
+    return f"/org/servin/Servin1/containers/{container_id}"
+
+
+def call(servind, path, interface, method, signature="", args=(), **kwargs):
+    return dbus_call.call(servind.bus.address, path, interface, method, signature, list(args),
+                          **kwargs)
+
+
+def load_sample(servind):
+    servind.servin("load", "-i", SAMPLE_ARCHIVE, check=True)
+
+
+def responds(servind, timeout=5):
+    """Return True when servind replies to Info within TIMEOUT seconds."""
+    _reply, error, message = call(servind, MANAGER, "Manager", "Info",
+                                  timeout_ms=int(timeout * 1000))
+    return error is None and message is None
+
+
+def row_of(servind, container_id):
+    out = servind.servin("ps", "-a", "--no-trunc", check=True).stdout.decode()
+    rows = [line for line in out.splitlines() if line.startswith(container_id)]
+    return rows[0] if rows else None
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_image(workdir, reference, entries, user=None):
+    """Write an OCI layout archive: the sample image plus one layer of ENTRIES.
+
+    ENTRIES are (TarInfo, bytes or None) pairs, so a test can put symbolic
+    links and other hostile members into the layer. Returns the archive path."""
+    layout = os.path.join(workdir, "layout")
+    if not os.path.isdir(layout):
+        subprocess.run([MKIMAGE, "--layout=" + layout], check=True, capture_output=True)
+    blobs = os.path.join(layout, "blobs", "sha256")
+    with open(os.path.join(layout, "index.json")) as f:
+        manifest_digest = json.load(f)["manifests"][0]["digest"][7:]
+    with open(os.path.join(blobs, manifest_digest)) as f:
+        manifest = json.load(f)
+    with open(os.path.join(blobs, manifest["config"]["digest"][7:])) as f:
+        config = json.load(f)
+    with open(os.path.join(blobs, manifest["layers"][0]["digest"][7:]), "rb") as f:
+        base_layer = f.read()
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as layer:
+        for info, data in entries:
+            layer.addfile(info, io.BytesIO(data) if data is not None else None)
+    raw = raw.getvalue()
+    extra_layer = gzip.compress(raw, mtime=0)
+
+    config["rootfs"]["diff_ids"].append("sha256:" + _sha256(raw))
+    if user is not None:
+        config["config"]["User"] = user
+    config_bytes = json.dumps(config).encode()
+    layers = [base_layer, extra_layer]
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": "sha256:" + _sha256(config_bytes), "size": len(config_bytes)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": "sha256:" + _sha256(blob), "size": len(blob)} for blob in layers],
+    }
+    manifest_bytes = json.dumps(manifest).encode()
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": "sha256:" + _sha256(manifest_bytes),
+                       "size": len(manifest_bytes),
+                       "annotations": {"org.opencontainers.image.ref.name": reference}}],
+    }
+    members = {"oci-layout": b'{"imageLayoutVersion":"1.0.0"}',
+               "index.json": json.dumps(index).encode()}
+    for blob in [config_bytes, manifest_bytes, *layers]:
+        members["blobs/sha256/" + _sha256(blob)] = blob
+    path = os.path.join(workdir, reference.replace("/", "_").replace(":", "_") + ".tar")
+    with tarfile.open(path, "w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def symlink(name, target):
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.SYMTYPE
+    info.linkname = target
+    return (info, None)
+
+
+@pytest.fixture
+def workdir():
+    path = tempfile.mkdtemp(prefix="servin-hostile.")
+    os.chmod(path, 0o755)
+    yield path
+    subprocess.run(["rm", "-rf", path], check=False)
+
+
+# Bad input that servind must reject with InvalidArgument.
+
+@pytest.mark.parametrize("config, words", [
+    ({"Cmd": GLib.Variant("s", "echo hi")}, "Cmd"),
+    ({"Env": GLib.Variant("as", ["NOVALUE"])}, "NOVALUE"),
+    ({"Env": GLib.Variant("as", ["=value"])}, "=value"),
+    ({"WorkingDir": GLib.Variant("s", "relative/dir")}, "relative/dir"),
+    ({"User": GLib.Variant("s", "../../etc")}, "../../etc"),
+    ({"Labels": GLib.Variant("as", ["a=b"])}, "Labels"),
+    ({"Tty": GLib.Variant("s", "yes")}, "Tty"),
+    ({"Privileged": GLib.Variant("b", True)}, "Privileged"),
+])
+def test_create_refuses_bad_config(servind, config, words):
+    load_sample(servind)
+    config = dict(config, Image=GLib.Variant("s", "servin/sample"))
+    _reply, error, message = call(servind, MANAGER, "Manager", "Create", "sa{sv}", ["", config])
+    assert error == "org.servin.Servin1.Error.InvalidArgument", message
+    assert words in message
+    out = servind.servin("ps", "-a", "-q", check=True)
+    assert out.stdout.strip() == b""
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", ".", "../../x", "-x", "a b", "a\nb"])
+def test_create_refuses_bad_names(servind, name):
+    load_sample(servind)
+    _reply, error, message = call(servind, MANAGER, "Manager", "Create", "sa{sv}",
+                                  [name, {"Image": GLib.Variant("s", "servin/sample")}])
+    assert error == "org.servin.Servin1.Error.InvalidArgument", message
+
+
+@pytest.mark.parametrize("signal_text", ["", "NOPE", "0", "65", "-9", "9x", "SIG"])
+def test_kill_refuses_bad_signals(servind, signal_text):
+    load_sample(servind)
+    container_id = servind.servin("run", "-d", "servin/sample", "sleep", "60",
+                                  check=True).stdout.decode().strip()
+    _reply, error, message = call(servind, container_path(container_id), "Container", "Kill",
+                                  "s", [signal_text])
+    assert error == "org.servin.Servin1.Error.InvalidArgument", message
+    assert "Up " in row_of(servind, container_id)
+
+
+@pytest.mark.xfail(strict=True, reason="labels are stored as KEY=VALUE strings, so a key with "
+                   "'=' comes back split at its first '='")
+def test_labels_keep_keys_with_equals_signs(servind):
+    """A label key with '=' must either be refused or come back as it was given."""
+    load_sample(servind)
+    labels = {"a=b": "c", "plain": "x=y"}
+    reply, error, message = call(servind, MANAGER, "Manager", "Create", "sa{sv}",
+                                 ["", {"Image": GLib.Variant("s", "servin/sample"),
+                                       "Labels": GLib.Variant("a{ss}", labels)}])
+    if error is not None:
+        assert error == "org.servin.Servin1.Error.InvalidArgument", message
+        return
+    connection = dbus_call.connect(servind.bus.address)
+    try:
+        value = connection.call_sync(
+            "org.servin.Servin1", reply[0], "org.freedesktop.DBus.Properties", "Get",
+            GLib.Variant("(ss)", ("org.servin.Servin1.Container", "Labels")), None, 0, 10000,
+            None).unpack()[0]
+    finally:
+        connection.close_sync(None)
+    assert value == labels
+
+
+# Image archives with hostile content.
+
+def test_load_refuses_layer_paths_out_of_the_layer(servind, workdir):
+    for name, entries in [
+        ("dotdot", [(tarfile.TarInfo("../../../../pwned"), b"")]),
+        ("through-link", [symlink("escape", workdir), (tarfile.TarInfo("escape/pwned"), b"")]),
+    ]:
+        archive = build_image(workdir, f"hostile/{name}:1", entries)
+        out = servind.servin("load", "-i", archive)
+        assert out.returncode != 0, name
+        assert b"unsafe layer entry" in out.stderr, out.stderr
+    assert not os.path.exists(os.path.join(workdir, "pwned"))
+    assert servind.servin("images", "-q", check=True).stdout.strip() == b""
+
+
+@pytest.mark.xfail(strict=True, reason="the User lookup follows an image's /etc/passwd "
+                   "symbolic link to the host's file system")
+def test_user_lookup_stays_inside_the_image(servind, workdir):
+    """An image whose /etc/passwd links to a host file must not have servind read that file.
+
+    The same hole lets an image link /etc/passwd to /dev/zero, which makes
+    servind read without end until the machine runs out of memory."""
+    host_passwd = os.path.join(workdir, "host-passwd")
+    with open(host_passwd, "w") as f:
+        f.write("hostonly:x:4242:4242::/:/bin/sh\n")
+    archive = build_image(workdir, "hostile/passwd-link:1",
+                          [symlink("etc/passwd", host_passwd)])
+    servind.servin("load", "-i", archive, check=True)
+    out = servind.servin("create", "-u", "hostonly", "hostile/passwd-link:1", "id")
+    assert out.returncode != 0, "servind found the user in a host file"
+    assert b"unable to find user hostonly" in out.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="Load reads the archive on servind's main loop, so a "
+                   "pipe that stays open blocks every other request")
+def test_load_pipe_keeps_servind_responsive(servind):
+    read_end, write_end = os.pipe()
+    result = {}
+
+    def load():
+        result["load"] = call(servind, MANAGER, "Manager", "Load", "ha{sv}", [0, {}],
+                              fds=[read_end], timeout_ms=60000)
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    try:
+        time.sleep(1)
+        answered = responds(servind, timeout=5)
+    finally:
+        os.close(write_end)
+        thread.join()
+        os.close(read_end)
+    assert answered, "servind did not answer Info while a Load waited on a pipe"
+
+
+@pytest.mark.xfail(strict=True, reason="Load reopens the descriptor through /proc/self/fd, "
+                   "so it reads files the caller opened only for writing")
+def test_load_refuses_a_write_only_descriptor(servind, workdir):
+    archive = os.path.join(workdir, "sample.tar")
+    with open(SAMPLE_ARCHIVE, "rb") as src, open(archive, "wb") as dst:
+        dst.write(src.read())
+    fd = os.open(archive, os.O_WRONLY | os.O_APPEND)
+    try:
+        _reply, error, _message = call(servind, MANAGER, "Manager", "Load", "ha{sv}", [0, {}],
+                                       fds=[fd])
+    finally:
+        os.close(fd)
+    assert error == "org.servin.Servin1.Error.InvalidArgument"
+    assert servind.servin("images", "-q", check=True).stdout.strip() == b""
+
+
+# Stop and removal.
+
+@pytest.mark.xfail(strict=True, reason="Stop multiplies the timeout by 1000 in 32 bits, so "
+                   "a timeout of 4294968 s sends SIGKILL after 0.7 s")
+def test_stop_timeout_does_not_wrap(servind):
+    load_sample(servind)
+    # sleep is the container's PID 1, which ignores SIGTERM: only SIGKILL ends it.
+    container_id = servind.servin("run", "-d", "servin/sample", "sleep", "60",
+                                  check=True).stdout.decode().strip()
+    connection = dbus_call.connect(servind.bus.address)
+    try:
+        connection.call(
+            "org.servin.Servin1", container_path(container_id), "org.servin.Servin1.Container",
+            "Stop", GLib.Variant("(u)", (4294968,)), None, 0, -1, None, None, None)
+        connection.flush_sync(None)
+        time.sleep(3)
+        assert "Up " in row_of(servind, container_id)
+    finally:
+        connection.close_sync(None)
+        servind.servin("rm", "-f", container_id)
+
+
+def monitor_pid(servind, container_id):
+    with open(os.path.join(servind.state, "c", container_id[:12], "monitor.pid")) as f:
+        return int(f.read())
+
+
+def container_pid(servind, container_id):
+    with open(os.path.join(servind.state, "c", container_id[:12], "container.pid")) as f:
+        return int(f.read())
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.mark.xfail(strict=True, reason="forced removal closes the monitor connection right "
+                   "after its SIGKILL request, so the monitor drops that request when its reply "
+                   "to an earlier one fails; the container keeps running untracked")
+def test_forced_remove_right_after_kill_ends_the_container(servind):
+    """Kill TERM, then Remove with Force, while the monitor is briefly busy.
+
+    The monitor is held with SIGSTOP so both requests wait in its socket, as
+    they do when the monitor is slow to be scheduled."""
+    load_sample(servind)
+    container_id = servind.servin("run", "-d", "servin/sample", "sleep", "1000",
+                                  check=True).stdout.decode().strip()
+    path = container_path(container_id)
+    monitor = monitor_pid(servind, container_id)
+    init = container_pid(servind, container_id)
+    result = {}
+
+    def remove():
+        result["remove"] = call(servind, path, "Container", "Remove", "a{sv}",
+                                [{"Force": GLib.Variant("b", True)}], timeout_ms=60000)
+
+    os.kill(monitor, signal.SIGSTOP)
+    try:
+        _reply, error, message = call(servind, path, "Container", "Kill", "s", ["TERM"])
+        assert error is None, message
+        thread = threading.Thread(target=remove)
+        thread.start()
+        time.sleep(1)
+    finally:
+        os.kill(monitor, signal.SIGCONT)
+    thread.join()
+    try:
+        _reply, error, message = result["remove"]
+        assert error is None, message
+        assert row_of(servind, container_id) is None
+        deadline = time.monotonic() + 10
+        while alive(init) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(init), "the container still runs after a forced removal"
+    finally:
+        for pid in (init, monitor):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_concurrent_starts_run_one_container(servind):
+    load_sample(servind)
+    container_id = servind.servin("create", "servin/sample", "sleep", "60",
+                                  check=True).stdout.decode().strip()
+    results = []
+
+    def start():
+        results.append(call(servind, container_path(container_id), "Container", "Start"))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    errors = sorted(str(error) for _reply, error, _message in results)
+    assert errors == ["None", "org.servin.Servin1.Error.Conflict"]
+    monitors = [name for name in os.listdir(os.path.join(servind.state, "c"))]
+    assert monitors == [container_id[:12]]
+    servind.servin("rm", "-f", container_id, check=True)
