@@ -317,7 +317,17 @@ container_show_activated (GSimpleAction *action, GVariant *parameter, gpointer u
   SvClientContainer *container = find_container (self, parameter);
 
   if (container != NULL)
-    sv_window_show_container (get_window (self), container);
+    sv_window_show_container (get_window (self), container, FALSE);
+}
+
+static void
+container_logs_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SvApplication *self = user_data;
+  SvClientContainer *container = find_container (self, parameter);
+
+  if (container != NULL)
+    sv_window_show_container (get_window (self), container, TRUE);
 }
 
 static char *
@@ -412,6 +422,7 @@ on_run_create_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_variant_get (reply, "(&o)", &path);
   g_debug ("created container %s", path);
+  sv_window_show_view (get_window (data->app), "containers");
   g_dbus_connection_call (g_dbus_proxy_get_connection (proxy), g_dbus_proxy_get_name (proxy), path,
                           "org.servin.Servin1.Container", "Start", NULL, NULL,
                           G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, G_MAXINT, NULL,
@@ -473,6 +484,20 @@ pull_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+show_view_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SvApplication *self = user_data;
+  const char *name = g_variant_get_string (parameter, NULL);
+
+  if (g_strcmp0 (name, "containers") != 0 && g_strcmp0 (name, "images") != 0)
+    {
+      g_warning ("app.show-view takes \"containers\" or \"images\", not \"%s\"", name);
+      return;
+    }
+  sv_window_show_view (get_window (self), name);
+}
+
+static void
 reconnect_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   connect_to_servind (user_data);
@@ -501,10 +526,12 @@ static const GActionEntry app_actions[] = {
   { "container-restart", container_restart_activated, "s" },
   { "container-remove", container_remove_activated, "s" },
   { "container-show", container_show_activated, "s" },
+  { "container-logs", container_logs_activated, "s" },
   { "image-remove", image_remove_activated, "s" },
   { "image-run", image_run_activated, "s" },
   { "run", run_activated, "(ssasas)" },
   { "pull", pull_activated, "s" },
+  { "show-view", show_view_activated, "s" },
   { "reconnect", reconnect_activated },
   { "about", about_activated },
   { "quit", quit_activated },

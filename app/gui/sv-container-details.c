@@ -14,6 +14,7 @@ struct _SvContainerDetails
 {
   GtkWidget parent_instance;
 
+  GtkWidget *box;
   AdwWindowTitle *window_title;
   GtkStack *page_stack;
   GtkStack *fields_stack;
@@ -337,9 +338,11 @@ stop_following (SvContainerDetails *self)
   g_clear_object (&self->container);
 }
 
-/* Shows @container, or clears the page and stops following its log for NULL. */
+/* Shows @container, on the log page when @logs is TRUE, or clears the page
+ * and stops following the log for NULL. */
 void
-sv_container_details_set_container (SvContainerDetails *self, SvClientContainer *container)
+sv_container_details_set_container (SvContainerDetails *self, SvClientContainer *container,
+                                    gboolean logs)
 {
   GApplication *app = g_application_get_default ();
 
@@ -362,7 +365,7 @@ sv_container_details_set_container (SvContainerDetails *self, SvClientContainer 
                                                    G_CALLBACK (on_object_removed_cb), self);
     }
   self->cancellable = g_cancellable_new ();
-  gtk_stack_set_visible_child_name (self->page_stack, "fields");
+  gtk_stack_set_visible_child_name (self->page_stack, logs ? "logs" : "fields");
   load (self);
 }
 
@@ -399,6 +402,7 @@ sv_container_details_class_init (SvContainerDetailsClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/servin/Desktop/sv-container-details.ui");
+  gtk_widget_class_bind_template_child (widget_class, SvContainerDetails, box);
   gtk_widget_class_bind_template_child (widget_class, SvContainerDetails, window_title);
   gtk_widget_class_bind_template_child (widget_class, SvContainerDetails, page_stack);
   gtk_widget_class_bind_template_child (widget_class, SvContainerDetails, fields_stack);

@@ -26,9 +26,10 @@ G_DEFINE_FINAL_TYPE (SvContainersView, sv_containers_view, GTK_TYPE_WIDGET)
 static void
 update_page (SvContainersView *self)
 {
-  gboolean empty = self->model == NULL || g_list_model_get_n_items (self->model) == 0;
+  guint n_items = self->model != NULL ? g_list_model_get_n_items (self->model) : 0;
 
-  gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "list");
+  g_debug ("containers view: %u items", n_items);
+  gtk_stack_set_visible_child_name (self->stack, n_items == 0 ? "empty" : "list");
 }
 
 static void

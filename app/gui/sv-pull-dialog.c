@@ -103,7 +103,7 @@ on_wait_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       /* Translators: %s is an image reference */
       text = g_strdup_printf (_ ("Pulled %s"), self->reference);
       sv_window_add_toast (SV_WINDOW (parent), text);
-      sv_window_show_images (SV_WINDOW (parent));
+      sv_window_show_view (SV_WINDOW (parent), "images");
     }
   gtk_window_destroy (GTK_WINDOW (self));
 }

@@ -10,6 +10,7 @@ struct _SvRowActions
 {
   GtkWidget parent_instance;
 
+  GtkWidget *box;
   GtkWidget *start_button;
   GtkWidget *stop_button;
   GtkWidget *restart_button;
@@ -146,6 +147,7 @@ sv_row_actions_class_init (SvRowActionsClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/servin/Desktop/sv-row-actions.ui");
+  gtk_widget_class_bind_template_child (widget_class, SvRowActions, box);
   gtk_widget_class_bind_template_child (widget_class, SvRowActions, start_button);
   gtk_widget_class_bind_template_child (widget_class, SvRowActions, stop_button);
   gtk_widget_class_bind_template_child (widget_class, SvRowActions, restart_button);

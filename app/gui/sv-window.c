@@ -29,10 +29,18 @@ sv_window_set_models (SvWindow *self, GListModel *containers, GListModel *images
   sv_images_view_set_model (self->images_view, images);
 }
 
+/* Logs each page change, which tests read with G_MESSAGES_DEBUG=ServinGui. */
+static void
+show_page (SvWindow *self, const char *name)
+{
+  g_debug ("showing page %s", name);
+  gtk_stack_set_visible_child_name (self->main_stack, name);
+}
+
 void
 sv_window_show_connecting (SvWindow *self)
 {
-  gtk_stack_set_visible_child_name (self->main_stack, "connecting");
+  show_page (self, "connecting");
 }
 
 void
@@ -41,7 +49,7 @@ sv_window_show_lists (SvWindow *self)
   /* The details page stays up while servind runs: it follows its container. */
   if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "details") == 0)
     return;
-  gtk_stack_set_visible_child_name (self->main_stack, "lists");
+  show_page (self, "lists");
 }
 
 /* Shows the page that explains how to start servind, with @message from
@@ -51,27 +59,30 @@ sv_window_show_unreachable (SvWindow *self, const char *message)
 {
   g_autofree char *description = NULL;
 
-  sv_container_details_set_container (self->details, NULL);
+  sv_container_details_set_container (self->details, NULL, FALSE);
   /* Translators: %s is an error message that says how to start servind */
   description = g_markup_printf_escaped (_ ("%s\n\nThis window shows your containers as soon as "
                                             "servind runs."),
                                          message);
   adw_status_page_set_description (self->unreachable_page, description);
-  gtk_stack_set_visible_child_name (self->main_stack, "unreachable");
+  show_page (self, "unreachable");
 }
 
+/* Shows the lists with the view @name, "containers" or "images", in front. */
 void
-sv_window_show_images (SvWindow *self)
+sv_window_show_view (SvWindow *self, const char *name)
 {
-  sv_window_show_lists (self);
-  adw_view_stack_set_visible_child_name (self->view_stack, "images");
+  sv_container_details_set_container (self->details, NULL, FALSE);
+  show_page (self, "lists");
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
 }
 
+/* Shows @container's details page, on its log when @logs is TRUE. */
 void
-sv_window_show_container (SvWindow *self, SvClientContainer *container)
+sv_window_show_container (SvWindow *self, SvClientContainer *container, gboolean logs)
 {
-  sv_container_details_set_container (self->details, container);
-  gtk_stack_set_visible_child_name (self->main_stack, "details");
+  sv_container_details_set_container (self->details, container, logs);
+  show_page (self, "details");
 }
 
 /* Shows @text in a toast. With G_MESSAGES_DEBUG=ServinGui the text also
@@ -92,8 +103,8 @@ sv_window_add_toast (SvWindow *self, const char *text)
 static void
 on_details_back_cb (SvWindow *self, SvContainerDetails *details)
 {
-  sv_container_details_set_container (self->details, NULL);
-  gtk_stack_set_visible_child_name (self->main_stack, "lists");
+  sv_container_details_set_container (self->details, NULL, FALSE);
+  show_page (self, "lists");
 }
 
 static void

@@ -16,8 +16,8 @@ void sv_window_set_models (SvWindow *self, GListModel *containers, GListModel *i
 void sv_window_show_connecting (SvWindow *self);
 void sv_window_show_lists (SvWindow *self);
 void sv_window_show_unreachable (SvWindow *self, const char *message);
-void sv_window_show_images (SvWindow *self);
-void sv_window_show_container (SvWindow *self, SvClientContainer *container);
+void sv_window_show_view (SvWindow *self, const char *name);
+void sv_window_show_container (SvWindow *self, SvClientContainer *container, gboolean logs);
 void sv_window_add_toast (SvWindow *self, const char *text);
 
 G_END_DECLS
