@@ -24,9 +24,10 @@ struct _SvPuller
   SvLayerStore *layers;
   SvImageStore *images;
   SvRegistryClient *client;
-  /* Blob digests and diff ids that running pulls use -> number of pulls. A
-   * failed pull keeps those that another pull uses too. */
-  GHashTable *in_use;
+  /* Blob digests and diff ids that running pulls stored and no pull has
+   * recorded in an image yet -> number of running pulls that need them. A
+   * failed pull removes those that no other pull needs. */
+  GHashTable *provisional;
   /* Blob digest -> SharedDownload, for the blobs that pulls download now. */
   GHashTable *downloads;
 };
@@ -43,7 +44,7 @@ sv_puller_finalize (GObject *object)
   g_clear_object (&self->layers);
   g_clear_object (&self->images);
   g_clear_object (&self->client);
-  g_clear_pointer (&self->in_use, g_hash_table_unref);
+  g_clear_pointer (&self->provisional, g_hash_table_unref);
   g_clear_pointer (&self->downloads, g_hash_table_unref);
 
   G_OBJECT_CLASS (sv_puller_parent_class)->finalize (object);
@@ -58,7 +59,7 @@ sv_puller_class_init (SvPullerClass *klass)
 static void
 sv_puller_init (SvPuller *self)
 {
-  self->in_use = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->provisional = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->downloads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -100,9 +101,8 @@ typedef struct
   char *config_digest;
   SvImageConfigInfo *config;
 
-  GPtrArray *added_blobs;  /* digests this pull stored */
-  GPtrArray *added_layers; /* diff ids this pull unpacked */
-  GPtrArray *used;         /* what this pull counts in SvPuller.in_use */
+  GPtrArray *new_blobs;  /* digests this pull counts in SvPuller.provisional */
+  GPtrArray *new_layers; /* diff ids this pull counts there */
 
   GArray *pending; /* indexes of the layers still to start */
   guint active;    /* layers downloading or unpacking */
@@ -111,53 +111,57 @@ typedef struct
   guint64 total_bytes;
 } Pull;
 
+/* Count @name (a blob digest in @pull->new_blobs, or a diff id in
+ * @pull->new_layers) as new content that @pull needs. That is content this
+ * pull stored (@stored), or that another running pull stored and no pull has
+ * recorded in an image yet. */
 static void
-mark_in_use (Pull *pull, const char *name)
+depend_on_new (Pull *pull, GPtrArray *list, const char *name, gboolean stored)
 {
-  GHashTable *in_use = pull->self->in_use;
-  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (in_use, name));
+  GHashTable *table = pull->self->provisional;
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (table, name));
 
-  g_hash_table_replace (in_use, g_strdup (name), GUINT_TO_POINTER (count + 1));
-  g_ptr_array_add (pull->used, g_strdup (name));
+  if ((count == 0 && !stored) || g_ptr_array_find_with_equal_func (list, name, g_str_equal, NULL))
+    return;
+  g_hash_table_replace (table, g_strdup (name), GUINT_TO_POINTER (count + 1));
+  g_ptr_array_add (list, g_strdup (name));
 }
 
-static void
-release_in_use (Pull *pull)
-{
-  GHashTable *in_use = pull->self->in_use;
-
-  for (guint i = 0; i < pull->used->len; i++)
-    {
-      const char *name = g_ptr_array_index (pull->used, i);
-      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (in_use, name));
-
-      if (count <= 1)
-        g_hash_table_remove (in_use, name);
-      else
-        g_hash_table_replace (in_use, g_strdup (name), GUINT_TO_POINTER (count - 1));
-    }
-  g_ptr_array_set_size (pull->used, 0);
-}
-
-/* TRUE when a pull other than @pull uses @name. */
+/* Drop @pull's count of @name. Returns TRUE when no running pull needs it
+ * any more and no pull recorded it in an image, so it may go. */
 static gboolean
-is_used_by_others (Pull *pull, const char *name)
+release_new (Pull *pull, const char *name)
 {
-  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (pull->self->in_use, name));
+  GHashTable *table = pull->self->provisional;
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (table, name));
 
-  for (guint i = 0; i < pull->used->len; i++)
+  if (count == 0)
+    return FALSE;
+  if (count == 1)
     {
-      if (g_str_equal (g_ptr_array_index (pull->used, i), name))
-        count--;
+      g_hash_table_remove (table, name);
+      return TRUE;
     }
-  return count > 0;
+  g_hash_table_replace (table, g_strdup (name), GUINT_TO_POINTER (count - 1));
+  return FALSE;
+}
+
+/* Mark the new content of a successful pull as recorded, so the failure of
+ * another pull never removes it. */
+static void
+pull_commit (Pull *pull)
+{
+  for (guint i = 0; i < pull->new_layers->len; i++)
+    g_hash_table_remove (pull->self->provisional, g_ptr_array_index (pull->new_layers, i));
+  for (guint i = 0; i < pull->new_blobs->len; i++)
+    g_hash_table_remove (pull->self->provisional, g_ptr_array_index (pull->new_blobs, i));
+  g_ptr_array_set_size (pull->new_layers, 0);
+  g_ptr_array_set_size (pull->new_blobs, 0);
 }
 
 static void
 pull_free (Pull *pull)
 {
-  release_in_use (pull);
-  g_ptr_array_unref (pull->used);
   if (pull->caller_cancellable != NULL)
     {
       g_cancellable_disconnect (pull->caller_cancellable, pull->cancelled_id);
@@ -175,8 +179,8 @@ pull_free (Pull *pull)
   g_clear_pointer (&pull->manifest, sv_manifest_free);
   g_free (pull->config_digest);
   g_clear_pointer (&pull->config, sv_image_config_info_free);
-  g_ptr_array_unref (pull->added_blobs);
-  g_ptr_array_unref (pull->added_layers);
+  g_ptr_array_unref (pull->new_blobs);
+  g_ptr_array_unref (pull->new_layers);
   g_clear_pointer (&pull->pending, g_array_unref);
   g_clear_error (&pull->error);
   g_free (pull);
@@ -198,33 +202,34 @@ report_digest (Pull *pull, const char *what, const char *digest)
   report (pull, status);
 }
 
-/* Remove what this pull added, so a failed pull leaves the stores as they were,
- * except what another pull of this SvPuller uses. */
+/* Remove the new content this pull needed, so a failed pull leaves the stores
+ * as they were, except what another running pull of this SvPuller needs. The
+ * last of several failing pulls that need it removes it. */
 static void
 pull_roll_back (Pull *pull)
 {
   SvPuller *self = pull->self;
 
-  for (guint i = 0; i < pull->added_layers->len; i++)
+  for (guint i = 0; i < pull->new_layers->len; i++)
     {
       g_autoptr (GError) error = NULL;
-      const char *diff_id = g_ptr_array_index (pull->added_layers, i);
+      const char *diff_id = g_ptr_array_index (pull->new_layers, i);
 
-      if (is_used_by_others (pull, diff_id))
-        continue;
-      if (!sv_layer_store_remove_layer (self->layers, diff_id, &error))
+      if (release_new (pull, diff_id)
+          && !sv_layer_store_remove_layer (self->layers, diff_id, &error))
         g_warning ("Cannot remove layer %s of a failed pull: %s", diff_id, error->message);
     }
-  for (guint i = 0; i < pull->added_blobs->len; i++)
+  for (guint i = 0; i < pull->new_blobs->len; i++)
     {
       g_autoptr (GError) error = NULL;
-      const char *digest = g_ptr_array_index (pull->added_blobs, i);
+      const char *digest = g_ptr_array_index (pull->new_blobs, i);
 
-      if (is_used_by_others (pull, digest))
-        continue;
-      if (!sv_content_store_remove_blob (self->content, digest, &error))
+      if (release_new (pull, digest)
+          && !sv_content_store_remove_blob (self->content, digest, &error))
         g_warning ("Cannot remove blob %s of a failed pull: %s", digest, error->message);
     }
+  g_ptr_array_set_size (pull->new_layers, 0);
+  g_ptr_array_set_size (pull->new_blobs, 0);
 }
 
 static void
@@ -243,11 +248,14 @@ store_bytes (Pull *pull, GBytes *bytes, const char *digest, GError **error)
   g_autofree char *stored = NULL;
 
   if (sv_content_store_has_blob (pull->self->content, digest))
-    return TRUE;
+    {
+      depend_on_new (pull, pull->new_blobs, digest, FALSE);
+      return TRUE;
+    }
   stored = sv_content_store_add_bytes (pull->self->content, bytes, digest, error);
   if (stored == NULL)
     return FALSE;
-  g_ptr_array_add (pull->added_blobs, g_steal_pointer (&stored));
+  depend_on_new (pull, pull->new_blobs, stored, TRUE);
   return TRUE;
 }
 
@@ -268,6 +276,7 @@ typedef struct
   SvBlobProgressFunc progress;
   gpointer progress_data;
   gulong cancelled_id;
+  gboolean waiting; /* in a SharedDownload's waiters */
 } BlobFetchState;
 
 static void
@@ -291,6 +300,9 @@ on_shared_download_done (GObject *source, GAsyncResult *result, gpointer user_da
   SharedDownload *shared = g_hash_table_lookup (self->downloads, state->digest);
 
   g_hash_table_remove (self->downloads, state->digest);
+  /* Count the blob for every pull that gets it before any of them can fail. */
+  if (stored)
+    depend_on_new (state->pull, state->pull->new_blobs, state->digest, TRUE);
   for (guint i = 0; shared != NULL && i < shared->waiters->len; i++)
     {
       GTask *waiter = g_ptr_array_index (shared->waiters, i);
@@ -298,8 +310,10 @@ on_shared_download_done (GObject *source, GAsyncResult *result, gpointer user_da
 
       g_cancellable_disconnect (waiting->pull->cancellable, waiting->cancelled_id);
       waiting->cancelled_id = 0;
+      waiting->waiting = FALSE;
       if (stored)
         {
+          depend_on_new (waiting->pull, waiting->pull->new_blobs, state->digest, FALSE);
           g_task_return_int (waiter, 0);
           g_object_unref (waiter);
         }
@@ -325,11 +339,17 @@ on_wait_cancelled_idle (gpointer user_data)
 {
   GTask *task = user_data;
   BlobFetchState *state = g_task_get_task_data (task);
-  SharedDownload *shared = g_hash_table_lookup (state->pull->self->downloads, state->digest);
+  SharedDownload *shared;
 
-  /* The download may have finished and returned to this waiter meanwhile. */
+  /* The download may have finished and returned to this waiter meanwhile,
+   * and its pull may be gone since. */
+  if (!state->waiting)
+    return G_SOURCE_REMOVE;
+
+  shared = g_hash_table_lookup (state->pull->self->downloads, state->digest);
   if (shared != NULL && g_ptr_array_remove (shared->waiters, task))
     {
+      state->waiting = FALSE;
       g_cancellable_disconnect (state->pull->cancellable, state->cancelled_id);
       state->cancelled_id = 0;
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "the pull was cancelled");
@@ -356,6 +376,7 @@ fetch_blob_start (GTask *task)
 
   if (shared == NULL && sv_content_store_has_blob (self->content, state->digest))
     {
+      depend_on_new (pull, pull->new_blobs, state->digest, FALSE);
       g_task_return_int (task, 0);
       g_object_unref (task);
       return;
@@ -370,6 +391,7 @@ fetch_blob_start (GTask *task)
   if (shared != NULL)
     {
       g_ptr_array_add (shared->waiters, task);
+      state->waiting = TRUE;
       state->cancelled_id
           = g_cancellable_connect (pull->cancellable, G_CALLBACK (on_wait_cancelled), task, NULL);
       return;
@@ -486,6 +508,7 @@ pull_add_image (GTask *task)
                    error->message);
     }
 
+  pull_commit (pull);
   report_digest (pull, "Pulled image", sv_image_get_id (image));
   g_task_return_pointer (task, g_steal_pointer (&image), g_object_unref);
   g_object_unref (task);
@@ -588,7 +611,10 @@ on_layer_unpacked (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
-  g_ptr_array_add (pull->added_layers, g_strdup (job->diff_id));
+  /* NOTE: when another pull unpacked this layer at the same time, finished
+   * first and recorded its image already, this pull counts the layer as its
+   * own new content and would remove it if it failed later. */
+  depend_on_new (pull, pull->new_layers, job->diff_id, TRUE);
   report_digest (pull, "Pull complete", job->digest);
   layer_job_done (job, NULL);
 }
@@ -597,8 +623,18 @@ static void
 layer_job_unpack (LayerJob *job)
 {
   Pull *pull = g_task_get_task_data (job->pull_task);
-  g_autoptr (GTask) unpack = g_task_new (NULL, pull->cancellable, on_layer_unpacked, job);
+  g_autoptr (GTask) unpack = NULL;
 
+  /* Another pull may have unpacked it while this one waited for the blob. */
+  if (sv_layer_store_has_layer (pull->self->layers, job->diff_id))
+    {
+      depend_on_new (pull, pull->new_layers, job->diff_id, FALSE);
+      report_digest (pull, "Pull complete", job->digest);
+      layer_job_done (job, NULL);
+      return;
+    }
+
+  unpack = g_task_new (NULL, pull->cancellable, on_layer_unpacked, job);
   report_digest (pull, "Extracting", job->digest);
   job->blob_path = sv_content_store_get_blob_path (pull->self->content, job->digest);
   g_task_set_task_data (unpack, job, NULL);
@@ -632,9 +668,7 @@ on_layer_downloaded (GObject *source, GAsyncResult *result, gpointer user_data)
       layer_job_done (job, error);
       return;
     }
-  if (stored == 1)
-    g_ptr_array_add (pull->added_blobs, g_strdup (job->digest));
-  else
+  if (stored == 0)
     {
       /* Another pull downloaded it, so count its bytes as done. */
       pull->done_bytes += job->size;
@@ -646,6 +680,8 @@ on_layer_downloaded (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 pull_start_layers (GTask *task)
 {
+  /* A layer job may finish at once and end the pull inside this loop. */
+  g_autoptr (GTask) hold = g_object_ref (task);
   Pull *pull = g_task_get_task_data (task);
   SvPuller *self = pull->self;
 
@@ -664,7 +700,10 @@ pull_start_layers (GTask *task)
       pull->active++;
 
       if (sv_content_store_has_blob (self->content, layer->digest))
-        layer_job_unpack (job);
+        {
+          depend_on_new (pull, pull->new_blobs, layer->digest, FALSE);
+          layer_job_unpack (job);
+        }
       else
         fetch_blob_async (pull, layer->digest, layer->size, on_layer_progress, job,
                           on_layer_downloaded, job);
@@ -683,11 +722,10 @@ pull_layers (GTask *task)
     {
       const SvDescriptor *layer = g_ptr_array_index (layers, i);
 
-      mark_in_use (pull, layer->digest);
-      mark_in_use (pull, pull->config->diff_ids[i]);
-
       if (sv_layer_store_has_layer (self->layers, pull->config->diff_ids[i]))
         {
+          depend_on_new (pull, pull->new_blobs, layer->digest, FALSE);
+          depend_on_new (pull, pull->new_layers, pull->config->diff_ids[i], FALSE);
           report_digest (pull, "Already exists", layer->digest);
           continue;
         }
@@ -750,15 +788,11 @@ on_config_downloaded (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (result != NULL)
     {
-      int stored = fetch_blob_finish (result, &error);
-
-      if (stored < 0)
+      if (fetch_blob_finish (result, &error) < 0)
         {
           pull_fail (task, error);
           return;
         }
-      if (stored == 1)
-        g_ptr_array_add (pull->added_blobs, g_strdup (pull->config_digest));
     }
 
   bytes = sv_content_store_read_blob (self->content, pull->config_digest, SV_MANIFEST_MAX_SIZE,
@@ -798,13 +832,9 @@ pull_config (GTask *task)
   const SvDescriptor *config = pull->manifest->config;
 
   pull->config_digest = g_strdup (config->digest);
-  /* From here on a failing pull of the same image keeps what this one uses. */
-  mark_in_use (pull, pull->top_digest);
-  mark_in_use (pull, pull->manifest_digest);
-  mark_in_use (pull, pull->config_digest);
-
   if (sv_content_store_has_blob (self->content, config->digest))
     {
+      depend_on_new (pull, pull->new_blobs, config->digest, FALSE);
       on_config_downloaded (NULL, NULL, task);
       return;
     }
@@ -924,9 +954,8 @@ sv_puller_pull_async (SvPuller *self, const char *reference, const char *platfor
   pull->progress_data = progress_data;
   pull->progress_data_free = progress_data_free;
   pull->cancellable = g_cancellable_new ();
-  pull->added_blobs = g_ptr_array_new_with_free_func (g_free);
-  pull->added_layers = g_ptr_array_new_with_free_func (g_free);
-  pull->used = g_ptr_array_new_with_free_func (g_free);
+  pull->new_blobs = g_ptr_array_new_with_free_func (g_free);
+  pull->new_layers = g_ptr_array_new_with_free_func (g_free);
   if (cancellable != NULL)
     {
       pull->caller_cancellable = g_object_ref (cancellable);

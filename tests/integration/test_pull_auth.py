@@ -13,6 +13,7 @@ configuration or the D-Bus Pull options matter.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -434,3 +435,69 @@ def test_broken_blob_download_keeps_nothing(workdir, engine, layout, mode, code,
         assert engine.images() == {}
         assert engine.snapshot() == set()
         assert os.listdir(os.path.join(engine.data_root, "tmp")) == []
+
+
+@pytest.mark.skipif(not os.path.exists(SERVIND), reason=f"{SERVIND} is not built")
+def test_waiting_pull_survives_cancel_of_downloading_pull(bus, workdir):
+    layout = os.path.join(workdir, "layout-slow")
+    make_large_layout(layout, 1, 1024 * 1024)
+    with Registry(os.path.join(workdir, "registry")) as registry:
+        registry.push_layout(layout, "latest", "slow")
+        digest = json.loads(registry.manifest("slow", "latest")[0])["layers"][0]["digest"]
+        daemon = start_servind(bus)
+        connection = dbus_call.connect(bus.address)
+        try:
+            with MisbehavingProxy(registry, digest, "slow") as proxy:
+                host = proxy.host
+                reference = f"{host}/slow:latest"
+                downloading = pull_over_dbus(daemon, connection, reference, {})
+                assert proxy.started.wait(60), "the first pull never requested the layer"
+                waiting = pull_over_dbus(daemon, connection, reference, {})
+                # Let the second pull reach the layer that the first downloads.
+                time.sleep(1)
+                assert proxy.misbehaved == 1
+
+                _reply, error, message = dbus_call.call(bus.address, downloading, "Job",
+                                                        "Cancel", "", [], connection=connection)
+                assert error is None, message
+                cancelled = job_properties(connection, downloading)
+                done = job_properties(connection, waiting)
+
+            assert cancelled["Success"] is False
+            assert cancelled["ErrorName"] == "org.servin.Servin1.Error.Cancelled"
+            assert done["Success"] is True, done.get("ErrorMessage")
+            # The waiting pull downloaded the layer itself after the cancel.
+            assert proxy.misbehaved == 2
+            listing = daemon.servin("images", check=True).stdout.decode()
+            assert f"{host}/slow" in listing
+        finally:
+            connection.close_sync(None)
+            daemon.cleanup()
+
+
+def test_cancel_of_concurrent_pulls_keeps_nothing(workdir, engine):
+    layout = os.path.join(workdir, "layout-large")
+    make_large_layout(layout, 3, 16 * 1024 * 1024)
+    with Registry(os.path.join(workdir, "registry")) as registry:
+        reference = registry.push_layout(layout, "latest", "large")
+        process = subprocess.Popen([TOOL, "--data-root", engine.data_root, "pull", reference,
+                                    reference], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env=clean_environment())
+        try:
+            # Cancel both pulls once a layer is downloading, so one pull
+            # downloads and the other waits for it.
+            for line in process.stdout:
+                if "Downloading sha256:" in line:
+                    process.send_signal(signal.SIGINT)
+                    break
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    assert process.returncode == 1, "the pulls finished before the cancel arrived"
+    assert stderr.count("error CANCELLED") == 2, stderr
+    assert engine.images() == {}
+    assert engine.snapshot() == set()
+    assert os.listdir(os.path.join(engine.data_root, "tmp")) == []

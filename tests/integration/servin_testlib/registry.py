@@ -278,15 +278,19 @@ class MisbehavingProxy:
     it sends according to MODE. "stall" sends the headers and half the body,
     then nothing. "cut" sends half the body and closes the connection.
     "longer" sends 100 bytes more than the blob has, announced in
-    Content-Length. host is the "127.0.0.1:PORT" to pull through.
+    Content-Length. "slow" sends all of it in 16 KiB pieces 50 ms apart.
+    host is the "127.0.0.1:PORT" to pull through, misbehaved counts the
+    requests for the blob, and started is set when the first one begins.
     """
 
     def __init__(self, registry, digest, mode):
-        if mode not in ("stall", "cut", "longer"):
-            raise ValueError(f"unsupported mode {mode!r}: use stall, cut or longer")
+        if mode not in ("stall", "cut", "longer", "slow"):
+            raise ValueError(f"unsupported mode {mode!r}: use stall, cut, longer or slow")
         self.registry = registry
         self.digest = digest
         self.mode = mode
+        self.misbehaved = 0
+        self.started = threading.Event()
         self._released = threading.Event()
         self._server = None
         self._thread = None
@@ -302,7 +306,11 @@ class MisbehavingProxy:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):
-                proxy.handle(self)
+                # A client that gives up mid-blob is part of the tests.
+                try:
+                    proxy.handle(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
 
             def log_message(self, *args):
                 pass
@@ -349,6 +357,8 @@ class MisbehavingProxy:
         request.wfile.write(body)
 
     def _misbehave(self, request, body):
+        self.misbehaved += 1
+        self.started.set()
         half = len(body) // 2
         request.send_response(200)
         request.send_header("Content-Type", "application/octet-stream")
@@ -357,6 +367,13 @@ class MisbehavingProxy:
         request.end_headers()
         if self.mode == "longer":
             request.wfile.write(body + b"x" * extra)
+            return
+        if self.mode == "slow":
+            for offset in range(0, len(body), 16 * 1024):
+                request.wfile.write(body[offset:offset + 16 * 1024])
+                request.wfile.flush()
+                if self._released.wait(0.05):
+                    break
             return
         request.wfile.write(body[:half])
         request.wfile.flush()
