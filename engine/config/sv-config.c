@@ -2,6 +2,7 @@
 #include "sv-config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "sv-build-config.h"
@@ -314,6 +315,18 @@ load_registry_auth (SvConfig *self,
   return TRUE;
 }
 
+/* Passwords in a file that every user can read are no secret. */
+static void
+warn_if_readable_by_others (const char *path)
+{
+  struct stat st;
+
+  if (stat (path, &st) == 0 && (st.st_mode & S_IROTH) != 0)
+    g_warning ("Configuration %s contains registry passwords in registries.auths but every user "
+               "can read it: run chmod o-r %s",
+               path, path);
+}
+
 static gboolean
 load_auths_mapping (SvConfig *self,
                     yaml_document_t *doc,
@@ -376,6 +389,7 @@ load_registries_section (SvConfig *self,
         {
           if (!load_auths_mapping (self, doc, value_node, path, error))
             return FALSE;
+          warn_if_readable_by_others (path);
         }
       else
         g_warning ("Unknown configuration key registries.%s in %s, ignored", key, path);

@@ -82,7 +82,7 @@ def auths_config(host, password=PASSWORD, user=USER):
 
 def write_config(workdir, text):
     path = os.path.join(workdir, "config.yaml")
-    with open(path, "w") as f:
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(text)
     return path
 

@@ -196,9 +196,9 @@ test_registry_auths (void)
   const char *password = NULL;
 
   clear_environment ();
+  g_assert_no_errno (g_chmod (path, 0600));
   config = sv_config_load (path, &error);
   g_assert_no_error (error);
-  g_unlink (path);
 
   g_assert_true (sv_config_get_registry_auth (config, "registry.test:5000", &username, &password));
   g_assert_cmpstr (username, ==, "alice");
@@ -207,6 +207,15 @@ test_registry_auths (void)
   g_assert_cmpstr (username, ==, "bob");
   g_assert_cmpstr (password, ==, "");
   g_assert_false (sv_config_get_registry_auth (config, "registry.test", &username, &password));
+  g_clear_object (&config);
+
+  /* Passwords in a file that every user can read get a warning. */
+  g_assert_no_errno (g_chmod (path, 0644));
+  g_test_expect_message ("ServinEngine", G_LOG_LEVEL_WARNING, "*every user can read it*");
+  config = sv_config_load (path, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_unlink (path);
 }
 
 static void
