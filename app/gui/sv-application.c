@@ -62,7 +62,7 @@ add_error_toast (SvApplication *self, const char *failure, const char *subject, 
   title = g_strdup_printf (failure, subject);
   /* Translators: the first %s says what failed, the second gives the reason */
   text = g_strdup_printf (_ ("%s: %s"), title, error->message);
-  add_toast (self, text);
+  sv_window_add_error_toast (get_window (self), text, error->message);
 }
 
 SvClientContainer *

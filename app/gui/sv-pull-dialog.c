@@ -41,6 +41,7 @@ static void
 show_error (SvPullDialog *self, const char *message)
 {
   g_debug ("pull error: %s", message);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
   gtk_label_set_text (self->status_label, message);
   gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
 }

@@ -100,6 +100,44 @@ sv_window_add_toast (SvWindow *self, const char *text)
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* Shows @text in a toast, with a button that opens the whole of @message
+ * in a dialog, because a toast shows one line and error messages that say
+ * what to do are often longer. */
+void
+sv_window_add_error_toast (SvWindow *self, const char *text, const char *message)
+{
+  AdwToast *toast = adw_toast_new ("");
+  g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+  g_debug ("toast: %s", text);
+  adw_toast_set_title (toast, escaped);
+  adw_toast_set_timeout (toast, 10);
+  /* Translators: button of an error toast that shows the whole message */
+  adw_toast_set_button_label (toast, _ ("_Details"));
+  adw_toast_set_action_name (toast, "toast.details");
+  adw_toast_set_action_target_value (toast, g_variant_new ("(ss)", text, message));
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+toast_details_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  const char *text = NULL;
+  const char *message = NULL;
+  g_autofree char *heading = NULL;
+  const char *colon;
+  GtkWidget *dialog;
+
+  g_variant_get (parameter, "(&s&s)", &text, &message);
+  /* The toast reads "Cannot stop web: reason"; the heading keeps the first part. */
+  colon = strstr (text, ": ");
+  heading = colon != NULL ? g_strndup (text, colon - text) : g_strdup (text);
+  dialog = adw_message_dialog_new (GTK_WINDOW (widget), heading, message);
+  /* Translators: button that closes the dialog showing an error message */
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 on_details_back_cb (SvWindow *self, SvContainerDetails *details)
 {
@@ -131,6 +169,7 @@ sv_window_class_init (SvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SvWindow, unreachable_page);
   gtk_widget_class_bind_template_child (widget_class, SvWindow, details);
   gtk_widget_class_bind_template_callback (widget_class, on_details_back_cb);
+  gtk_widget_class_install_action (widget_class, "toast.details", "(ss)", toast_details_activated);
 }
 
 static void

@@ -19,5 +19,6 @@ void sv_window_show_unreachable (SvWindow *self, const char *message);
 void sv_window_show_view (SvWindow *self, const char *name);
 void sv_window_show_container (SvWindow *self, SvClientContainer *container, gboolean logs);
 void sv_window_add_toast (SvWindow *self, const char *text);
+void sv_window_add_error_toast (SvWindow *self, const char *text, const char *message);
 
 G_END_DECLS

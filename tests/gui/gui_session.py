@@ -155,11 +155,12 @@ class GuiSession:
         return wait_for(lambda: regex.search(self.log()), timeout,
                         f"/{pattern}/ in the servin-gui log:\n{self.log()[-3000:]}")
 
-    def screenshot(self, name):
+    def screenshot(self, name, settle=0.7):
+        """Save the screen as ARTIFACTS/NAME.png after SETTLE seconds, which
+        let the last change finish drawing."""
         os.makedirs(ARTIFACTS, exist_ok=True)
         path = os.path.join(ARTIFACTS, name + ".png")
-        # Lets the last change finish drawing.
-        time.sleep(0.7)
+        time.sleep(settle)
         subprocess.run(["import", "-display", self.display, "-window", "root", path],
                        check=True, capture_output=True)
         return path
@@ -198,6 +199,16 @@ def a11y_nodes(session):
     if out.returncode != 0:
         raise AssertionError(f"cannot read the accessibility tree: {out.stderr}")
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def a11y_click(session, name):
+    """Press the button NAME of SESSION's app; False while there is none."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "a11y_tree.py")
+    env = dict(session.env(), DBUS_SESSION_BUS_ADDRESS=session.address,
+               AT_SPI_BUS_ADDRESS=session.a11y_address)
+    out = subprocess.run(session._as_user(["/usr/bin/python3", script, "--click", name]),
+                         env=env, capture_output=True, text=True, timeout=60)
+    return out.returncode == 0
 
 
 def a11y_texts(session):

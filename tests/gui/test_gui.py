@@ -16,7 +16,8 @@ import tempfile
 
 import pytest
 
-from gui_session import GuiSession, SERVIN_GUI, a11y_rows, a11y_texts, wait_for, wait_row
+from gui_session import (GuiSession, SERVIN_GUI, a11y_click, a11y_rows, a11y_texts, wait_for,
+                         wait_row)
 from servin_testlib.registry import Registry
 from servin_testlib.servind import MKIMAGE, SAMPLE_ARCHIVE
 
@@ -163,8 +164,13 @@ def test_plain_user_cannot_stop(servind, display):
         assert message.strip() != ""
         wait_for(lambda: any(t.startswith("Cannot stop kept: ") for t in a11y_texts(gui)), 10,
                  "the error toast in the window")
-        gui.screenshot("plain-user-stop-refused")
+        gui.screenshot("plain-user-1-stop-refused")
         assert container_state(servind, "kept") == "running"
+
+        # The toast's button shows the whole message, which a toast may cut.
+        wait_for(lambda: a11y_click(gui, "Details"), 10, "the toast's Details button")
+        gui.screenshot("plain-user-2-error-details")
+        wait_for(lambda: message in a11y_texts(gui), 10, "the message dialog")
     finally:
         gui.stop()
 
@@ -216,7 +222,7 @@ def make_layered_layout(path, layer_count, layer_size):
 def test_pull_progress_moves(servind, registry, display):
     layout = tempfile.mkdtemp(prefix="servin-gui-layout.")
     try:
-        make_layered_layout(layout, 4, 24 * 1024 * 1024)
+        make_layered_layout(layout, 4, 48 * 1024 * 1024)
         reference = registry.push_layout(layout, "latest", "big")
     finally:
         subprocess.run(["rm", "-rf", layout], check=True)
@@ -226,7 +232,7 @@ def test_pull_progress_moves(servind, registry, display):
         gui.wait_log(r"showing page lists")
         gui.activate("pull", gvariant_string(reference))
         gui.wait_log(r"pull progress 0\.[0-9]*[1-9]", timeout=120)
-        gui.screenshot("light-10-pull-progress")
+        gui.screenshot("light-10-pull-progress", settle=0)
         gui.wait_log(r"pulled .* as sha256:", timeout=300)
         values = {float(v) for v in re.findall(r"pull progress ([0-9.]+)", gui.log())}
         between = sorted(v for v in values if 0 < v < 1)
