@@ -28,6 +28,11 @@ fi
 meson compile -C build
 meson install -C build --quiet
 
+# The configuration is the administrator's: install the default only once.
+if [ ! -e /etc/servin/config.yaml ]; then
+  install -D -m 644 "$top/data/config.yaml" /etc/servin/config.yaml
+fi
+
 # Members of this group may use Servin without authenticating.
 getent group servin >/dev/null || groupadd --system servin
 
@@ -74,6 +79,22 @@ else
   echo "Started polkitd"
 fi
 
+# A servind still running the binary this install replaced is stopped, so the
+# bus starts the new one. Its containers keep running and are found again.
+servind_pid=$(gdbus call --system --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+  --method org.freedesktop.DBus.GetConnectionUnixProcessID org.servin.Servin1 2>/dev/null |
+  sed -n 's/^(uint32 \([0-9]*\),)$/\1/p')
+if [ -n "$servind_pid" ] && readlink "/proc/$servind_pid/exe" | grep -q '(deleted)$'; then
+  step "Restarting servind, whose binary was replaced"
+  kill -TERM "$servind_pid"
+  i=0
+  while has_owner org.servin.Servin1; do
+    i=$((i + 1))
+    if [ $i -ge 100 ]; then echo "servind (pid $servind_pid) did not stop" >&2; exit 1; fi
+    sleep 0.1
+  done
+fi
+
 step "Starting servind through the system bus"
 servin version
 
@@ -88,3 +109,5 @@ servin ps -a
 
 step "servin images"
 servin images
+
+printf '\nservind logs to /var/log/servin/servind.log; its settings are in /etc/servin/config.yaml.\n'
