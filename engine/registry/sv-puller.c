@@ -30,6 +30,8 @@ struct _SvPuller
   GHashTable *provisional;
   /* Blob digest -> SharedDownload, for the blobs that pulls download now. */
   GHashTable *downloads;
+  /* Diff id -> GPtrArray of the LayerJobs that wait for its unpack. */
+  GHashTable *unpacks;
 };
 
 G_DEFINE_FINAL_TYPE (SvPuller, sv_puller, G_TYPE_OBJECT)
@@ -46,6 +48,7 @@ sv_puller_finalize (GObject *object)
   g_clear_object (&self->client);
   g_clear_pointer (&self->provisional, g_hash_table_unref);
   g_clear_pointer (&self->downloads, g_hash_table_unref);
+  g_clear_pointer (&self->unpacks, g_hash_table_unref);
 
   G_OBJECT_CLASS (sv_puller_parent_class)->finalize (object);
 }
@@ -61,6 +64,8 @@ sv_puller_init (SvPuller *self)
 {
   self->provisional = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->downloads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->unpacks
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
 }
 
 SvPuller *
@@ -598,35 +603,73 @@ unpack_in_thread (GTask *task, gpointer source_object, gpointer task_data,
   g_task_return_boolean (task, TRUE);
 }
 
+static void layer_job_unpack (LayerJob *job);
+
 static void
 on_layer_unpacked (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LayerJob *job = user_data;
   Pull *pull = g_task_get_task_data (job->pull_task);
+  SvPuller *self = pull->self;
   GError *error = NULL;
+  gboolean unpacked = g_task_propagate_boolean (G_TASK (result), &error);
+  g_autofree char *key = NULL;
+  g_autoptr (GPtrArray) waiters = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  g_hash_table_steal_extended (self->unpacks, job->diff_id, (gpointer *)&key, (gpointer *)&waiters);
+
+  /* Count the layer for every pull that gets it before any of them can end. */
+  if (unpacked)
+    depend_on_new (pull, pull->new_layers, job->diff_id, TRUE);
+  for (guint i = 0; unpacked && waiters != NULL && i < waiters->len; i++)
+    {
+      LayerJob *waiter = g_ptr_array_index (waiters, i);
+      Pull *waiting = g_task_get_task_data (waiter->pull_task);
+
+      depend_on_new (waiting, waiting->new_layers, job->diff_id, FALSE);
+    }
+
+  /* Pulls that waited for a failed unpack try it themselves. */
+  for (guint i = 0; waiters != NULL && i < waiters->len; i++)
+    {
+      LayerJob *waiter = g_ptr_array_index (waiters, i);
+      Pull *waiting = g_task_get_task_data (waiter->pull_task);
+
+      if (!unpacked)
+        {
+          layer_job_unpack (waiter);
+          continue;
+        }
+      report_digest (waiting, "Pull complete", waiter->digest);
+      layer_job_done (waiter, NULL);
+    }
+
+  if (!unpacked)
     {
       layer_job_done (job, error);
       return;
     }
-
-  /* NOTE: when another pull unpacked this layer at the same time, finished
-   * first and recorded its image already, this pull counts the layer as its
-   * own new content and would remove it if it failed later. */
-  depend_on_new (pull, pull->new_layers, job->diff_id, TRUE);
   report_digest (pull, "Pull complete", job->digest);
   layer_job_done (job, NULL);
 }
 
+/* Unpack the job's layer, unless it is there already or another pull of this
+ * puller is unpacking it, in which case the job waits for that unpack. */
 static void
 layer_job_unpack (LayerJob *job)
 {
   Pull *pull = g_task_get_task_data (job->pull_task);
+  SvPuller *self = pull->self;
+  GPtrArray *waiters = g_hash_table_lookup (self->unpacks, job->diff_id);
   g_autoptr (GTask) unpack = NULL;
 
-  /* Another pull may have unpacked it while this one waited for the blob. */
-  if (sv_layer_store_has_layer (pull->self->layers, job->diff_id))
+  if (waiters != NULL)
+    {
+      report_digest (pull, "Waiting", job->digest);
+      g_ptr_array_add (waiters, job);
+      return;
+    }
+  if (sv_layer_store_has_layer (self->layers, job->diff_id))
     {
       depend_on_new (pull, pull->new_layers, job->diff_id, FALSE);
       report_digest (pull, "Pull complete", job->digest);
@@ -634,9 +677,10 @@ layer_job_unpack (LayerJob *job)
       return;
     }
 
+  g_hash_table_insert (self->unpacks, g_strdup (job->diff_id), g_ptr_array_new ());
   unpack = g_task_new (NULL, pull->cancellable, on_layer_unpacked, job);
   report_digest (pull, "Extracting", job->digest);
-  job->blob_path = sv_content_store_get_blob_path (pull->self->content, job->digest);
+  job->blob_path = sv_content_store_get_blob_path (self->content, job->digest);
   g_task_set_task_data (unpack, job, NULL);
   /* A layer unpacked just as the pull is cancelled is reported as unpacked,
    * so the rollback removes it. */

@@ -265,6 +265,10 @@ def test_concurrent_pulls_fetch_each_blob_once(workdir, engine):
         manifest = json.loads(registry.manifest("large", "latest")[0])
         for blob in [manifest["config"]] + manifest["layers"]:
             assert gets.get(blob["digest"], 0) - before.get(blob["digest"], 0) == 1
+        # Each layer is unpacked once too, while the other pull waits for it.
+        for layer in manifest["layers"]:
+            assert result.stdout.count(f"Extracting {layer['digest'][:19]}") == 1
+            assert result.stdout.count(f"Waiting {layer['digest'][:19]}") == 1
         assert engine.images() == {reference: engine.images()[reference]}
 
 
