@@ -4,12 +4,16 @@
 #include "sv-engine-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 /* Docker's default capability set for a container without --cap-add or --cap-drop. */
 static const char *const default_capabilities[] = {
@@ -359,7 +363,14 @@ typedef enum
   LOOKUP_CONTINUE, /* not in this layer: look in the layer below */
   LOOKUP_FOUND,
   LOOKUP_HIDDEN, /* deleted or hidden by this layer: the merged tree has no such file */
+  LOOKUP_LINK,   /* a component is a symbolic link in this layer: resolve its target again */
 } LookupResult;
+
+/* How many symbolic links one lookup follows before it gives up, as the kernel's ELOOP. */
+#define MAX_LINK_HOPS 40
+
+/* The largest /etc/passwd or /etc/group read from an image. */
+#define MAX_DATABASE_SIZE (4 * 1024 * 1024)
 
 static gboolean
 is_whiteout_device (const struct stat *st)
@@ -382,9 +393,10 @@ is_opaque_dir (const char *dir)
 
 /* Look up the relative @components in one layer folder. Whiteouts are either overlayfs
  * character devices 0:0 or the tar form ".wh.NAME"; opaque folders carry the overlay xattr or
- * a ".wh..wh..opq" entry. */
+ * a ".wh..wh..opq" entry. A symbolic link is never followed here: LOOKUP_LINK gives its
+ * index in @link_index and its target in @link_target. */
 static LookupResult
-lookup_in_layer (const char *layer, char **components)
+lookup_in_layer (const char *layer, char **components, gsize *link_index, char **link_target)
 {
   g_autofree char *dir = g_strdup (layer);
   gboolean parent_opaque = FALSE;
@@ -403,8 +415,16 @@ lookup_in_layer (const char *layer, char **components)
         return parent_opaque ? LOOKUP_HIDDEN : LOOKUP_CONTINUE;
       if (is_whiteout_device (&st))
         return LOOKUP_HIDDEN;
+      if (S_ISLNK (st.st_mode))
+        {
+          *link_target = g_file_read_link (path, NULL);
+          if (*link_target == NULL)
+            return LOOKUP_HIDDEN;
+          *link_index = i;
+          return LOOKUP_LINK;
+        }
       if (last)
-        return S_ISREG (st.st_mode) || S_ISLNK (st.st_mode) ? LOOKUP_FOUND : LOOKUP_HIDDEN;
+        return S_ISREG (st.st_mode) ? LOOKUP_FOUND : LOOKUP_HIDDEN;
       if (!S_ISDIR (st.st_mode))
         return LOOKUP_HIDDEN;
 
@@ -415,50 +435,188 @@ lookup_in_layer (const char *layer, char **components)
   return LOOKUP_CONTINUE;
 }
 
+/* Append the components of @path to @out, dropping empty ones and "." and taking ".." back
+ * one step, never above the container root. */
+static void
+add_components (GPtrArray *out, const char *path)
+{
+  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
+
+  for (gsize i = 0; parts[i] != NULL; i++)
+    {
+      if (*parts[i] == '\0' || g_str_equal (parts[i], "."))
+        continue;
+      if (g_str_equal (parts[i], ".."))
+        {
+          if (out->len > 0)
+            g_ptr_array_remove_index (out, out->len - 1);
+          continue;
+        }
+      g_ptr_array_add (out, g_strdup (parts[i]));
+    }
+}
+
+/* Find @path (relative to the container root) in the merged view of @layer_paths (top layer
+ * first), following symbolic links inside that view the way the kernel would inside the
+ * container: an absolute target starts again at the container root, ".." stops there. On
+ * success, @out_layer is the layer that holds the regular file and @out_relative its path
+ * inside that layer, which has no symbolic link in it. Returns FALSE without @error when no
+ * layer has the file or a higher layer deleted it. */
+static gboolean
+find_in_layers (const char *const *layer_paths, const char *path, const char **out_layer,
+                char **out_relative, GError **error)
+{
+  g_autoptr (GPtrArray) components = g_ptr_array_new_with_free_func (g_free);
+
+  add_components (components, path);
+  for (guint hops = 0; hops <= MAX_LINK_HOPS; hops++)
+    {
+      g_autofree char *link_target = NULL;
+      gsize link_index = 0;
+      gboolean next = FALSE;
+
+      if (components->len == 0)
+        return FALSE;
+      g_ptr_array_add (components, NULL);
+
+      for (gsize i = 0; !next && layer_paths != NULL && layer_paths[i] != NULL; i++)
+        {
+          switch (lookup_in_layer (layer_paths[i], (char **)components->pdata, &link_index,
+                                   &link_target))
+            {
+            case LOOKUP_FOUND:
+              *out_layer = layer_paths[i];
+              *out_relative = g_strjoinv ("/", (char **)components->pdata);
+              return TRUE;
+            case LOOKUP_HIDDEN:
+              return FALSE;
+            case LOOKUP_LINK:
+              next = TRUE;
+              break;
+            case LOOKUP_CONTINUE:
+              break;
+            }
+        }
+      if (!next)
+        return FALSE;
+
+      /* Replace the components up to the link with its target and keep the rest. */
+      {
+        g_autoptr (GPtrArray) resolved = g_ptr_array_new_with_free_func (g_free);
+
+        g_ptr_array_remove_index (components, components->len - 1);
+        if (!g_path_is_absolute (link_target))
+          for (gsize i = 0; i < link_index; i++)
+            g_ptr_array_add (resolved, g_strdup (components->pdata[i]));
+        add_components (resolved, link_target);
+        for (guint i = link_index + 1; i < components->len; i++)
+          add_components (resolved, components->pdata[i]);
+        g_ptr_array_unref (components);
+        components = g_steal_pointer (&resolved);
+      }
+    }
+  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+               "cannot look up /%s in the image: more than %d symbolic links on the way", path,
+               MAX_LINK_HOPS);
+  return FALSE;
+}
+
 /* The host path of @path (relative to the container root) in the merged view of
  * @layer_paths (top layer first), or NULL when no layer has it or a higher layer deleted it.
- * NOTE: symbolic links inside the path are not followed through other layers. */
+ * Symbolic links are followed inside the merged view, never onto the host. */
 char *
 sv_container_spec_find_layer_file (const char *const *layer_paths, const char *path)
 {
-  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto (GStrv) components = NULL;
+  const char *layer = NULL;
+  g_autofree char *relative = NULL;
 
-  for (gsize i = 0; parts[i] != NULL; i++)
-    if (*parts[i] != '\0' && !g_str_equal (parts[i], "."))
-      g_strv_builder_add (builder, parts[i]);
-  components = g_strv_builder_end (builder);
-  if (components[0] == NULL)
+  if (!find_in_layers (layer_paths, path, &layer, &relative, NULL))
     return NULL;
-
-  for (gsize i = 0; layer_paths != NULL && layer_paths[i] != NULL; i++)
-    {
-      switch (lookup_in_layer (layer_paths[i], components))
-        {
-        case LOOKUP_FOUND:
-          return g_build_filename (layer_paths[i], path, NULL);
-        case LOOKUP_HIDDEN:
-          return NULL;
-        case LOOKUP_CONTINUE:
-          break;
-        }
-    }
-  return NULL;
+  return g_build_filename (layer, relative, NULL);
 }
 
-/* Read the colon-separated lines of /etc/passwd or /etc/group from the merged layers.
- * A missing file gives no lines. */
-static GPtrArray *
-read_database (const char *const *layer_paths, const char *path, guint min_fields)
+/* Read a regular file of at most MAX_DATABASE_SIZE bytes at @relative inside @layer. The open
+ * refuses symbolic links and paths out of the layer, and does not block on a FIFO. */
+static char *
+read_layer_file (const char *layer, const char *relative, const char *path, GError **error)
 {
-  g_autofree char *host_path = sv_container_spec_find_layer_file (layer_paths, path);
+  struct open_how how = {
+    .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+  g_auto (SvFd) layer_fd = open (layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_auto (SvFd) fd = -1;
+  g_autoptr (GByteArray) contents = g_byte_array_new ();
+  struct stat st;
+
+  if (layer_fd >= 0)
+    do
+      fd = syscall (SYS_openat2, layer_fd, relative, &how, sizeof how);
+    while (fd < 0 && errno == EAGAIN);
+  if (fd < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot open /%s of the image in layer %s: %s", path, layer, g_strerror (errsv));
+      return NULL;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "cannot read /%s of the image: it is not a regular file", path);
+      return NULL;
+    }
+  for (;;)
+    {
+      guint8 buffer[65536];
+      ssize_t n = read (fd, buffer, sizeof buffer);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                       "cannot read /%s of the image: %s", path, g_strerror (errsv));
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      if (contents->len + (gsize)n > MAX_DATABASE_SIZE)
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "cannot read /%s of the image: it is larger than %d MiB", path,
+                       MAX_DATABASE_SIZE / (1024 * 1024));
+          return NULL;
+        }
+      g_byte_array_append (contents, buffer, n);
+    }
+  g_byte_array_append (contents, (const guint8 *)"", 1);
+  return (char *)g_byte_array_free (g_steal_pointer (&contents), FALSE);
+}
+
+/* Read the colon-separated lines of /etc/passwd or /etc/group from the merged layers into
+ * @entries. A missing file gives no lines. */
+static gboolean
+read_database (const char *const *layer_paths, const char *path, guint min_fields,
+               GPtrArray *entries, GError **error)
+{
+  const char *layer = NULL;
+  g_autofree char *relative = NULL;
   g_autofree char *contents = NULL;
   g_auto (GStrv) lines = NULL;
-  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
+  GError *local_error = NULL;
 
-  if (host_path == NULL || !g_file_get_contents (host_path, &contents, NULL, NULL))
-    return entries;
+  if (!find_in_layers (layer_paths, path, &layer, &relative, &local_error))
+    {
+      if (local_error == NULL)
+        return TRUE;
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  contents = read_layer_file (layer, relative, path, error);
+  if (contents == NULL)
+    return FALSE;
 
   lines = g_strsplit (contents, "\n", -1);
   for (gsize i = 0; lines[i] != NULL; i++)
@@ -475,7 +633,7 @@ read_database (const char *const *layer_paths, const char *path, guint min_field
         }
       g_ptr_array_add (entries, fields);
     }
-  return entries;
+  return TRUE;
 }
 
 static gboolean
@@ -528,8 +686,8 @@ gboolean
 sv_container_spec_resolve_user (const char *const *layer_paths, const char *user,
                                 SvContainerUser *out, GError **error)
 {
-  g_autoptr (GPtrArray) passwd = read_database (layer_paths, "etc/passwd", 7);
-  g_autoptr (GPtrArray) groups = read_database (layer_paths, "etc/group", 4);
+  g_autoptr (GPtrArray) passwd = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
   g_auto (GStrv) parts = g_strsplit (user != NULL ? user : "", ":", 2);
   const char *user_part = parts[0] != NULL && *parts[0] != '\0' ? parts[0] : "0";
   const char *group_part = parts[0] != NULL ? parts[1] : NULL;
@@ -538,6 +696,9 @@ sv_container_spec_resolve_user (const char *const *layer_paths, const char *user
   guint32 number = 0;
 
   memset (out, 0, sizeof *out);
+  if (!read_database (layer_paths, "etc/passwd", 7, passwd, error)
+      || !read_database (layer_paths, "etc/group", 4, groups, error))
+    return FALSE;
   out->additional_gids = g_array_new (FALSE, FALSE, sizeof (gid_t));
 
   entry = find_entry (passwd, user_part, 2);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #define TEST_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -460,6 +461,85 @@ test_user_overlay_whiteout (Fixture *f, gconstpointer data)
   g_assert_null (group);
 }
 
+/* Symbolic links resolve inside the merged layers, never on the host: an absolute target starts
+ * at the container root, ".." stops there, and a link may point into a lower layer. */
+static void
+test_user_symlinks (Fixture *f, gconstpointer data)
+{
+  g_auto (SvContainerUser) user = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *host_file = g_build_filename (f->dir, "host-passwd", NULL);
+  g_autofree char *etc = g_build_filename (f->upper, "etc", NULL);
+  g_autofree char *link = g_build_filename (etc, "passwd", NULL);
+  g_autofree char *group_link = g_build_filename (etc, "group", NULL);
+  g_autofree char *found = NULL;
+
+  write_file (f->dir, "host-passwd", "hostonly:x:4242:4242::/:/bin/sh\n");
+  write_file (f->lower, "srv/passwd", "linked:x:3000:3000::/srv:/bin/sh\n");
+  g_assert_cmpint (g_mkdir_with_parents (etc, 0755), ==, 0);
+
+  /* A host path names a file that the image does not have. */
+  g_assert_cmpint (symlink (host_file, link), ==, 0);
+  g_assert_null (sv_container_spec_find_layer_file (fixture_layers (f), "etc/passwd"));
+  g_assert_false (sv_container_spec_resolve_user (fixture_layers (f), "hostonly", &user, &error));
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "unable to find user hostonly"));
+  g_clear_error (&error);
+  sv_container_user_clear (&user);
+
+  /* ".." cannot climb out of the root; the target is in the lower layer. */
+  g_assert_cmpint (g_unlink (link), ==, 0);
+  g_assert_cmpint (symlink ("../../../../srv/passwd", link), ==, 0);
+  found = sv_container_spec_find_layer_file (fixture_layers (f), "etc/passwd");
+  g_assert_nonnull (found);
+  g_assert_true (g_str_has_prefix (found, f->lower));
+  g_assert_true (sv_container_spec_resolve_user (fixture_layers (f), "linked", &user, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (user.uid, ==, 3000);
+  sv_container_user_clear (&user);
+
+  /* A device is not read. */
+  g_assert_cmpint (g_unlink (link), ==, 0);
+  g_assert_cmpint (symlink ("/dev/zero", link), ==, 0);
+  write_file (f->lower, "dev/.keep", "");
+  g_assert_true (sv_container_spec_resolve_user (fixture_layers (f), "0", &user, &error));
+  g_assert_no_error (error);
+  sv_container_user_clear (&user);
+
+  /* A loop ends with an error. */
+  g_assert_cmpint (g_unlink (link), ==, 0);
+  g_assert_cmpint (symlink ("group", link), ==, 0);
+  g_assert_cmpint (symlink ("passwd", group_link), ==, 0);
+  g_assert_false (sv_container_spec_resolve_user (fixture_layers (f), "root", &user, &error));
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "symbolic links"));
+}
+
+/* A FIFO is refused without blocking, and a huge file is refused with its name. */
+static void
+test_user_database_limits (Fixture *f, gconstpointer data)
+{
+  g_auto (SvContainerUser) user = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *etc = g_build_filename (f->upper, "etc", NULL);
+  g_autofree char *passwd = g_build_filename (etc, "passwd", NULL);
+  g_autofree char *big = g_strnfill (5 * 1024 * 1024, '#');
+
+  g_assert_cmpint (g_mkdir_with_parents (etc, 0755), ==, 0);
+  g_assert_cmpint (mkfifo (passwd, 0644), ==, 0);
+  g_assert_null (sv_container_spec_find_layer_file (fixture_layers (f), "etc/passwd"));
+  g_assert_true (sv_container_spec_resolve_user (fixture_layers (f), "0", &user, &error));
+  g_assert_no_error (error);
+  sv_container_user_clear (&user);
+
+  g_assert_cmpint (g_unlink (passwd), ==, 0);
+  write_file (f->upper, "etc/passwd", big);
+  g_assert_false (sv_container_spec_resolve_user (fixture_layers (f), "0", &user, &error));
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "/etc/passwd"));
+  g_assert_nonnull (strstr (error->message, "larger than 4 MiB"));
+}
+
 static void
 test_capabilities (Fixture *f, gconstpointer data)
 {
@@ -907,6 +987,8 @@ main (int argc, char **argv)
   ADD_FIXTURE_TEST ("/servin/container-spec/user-in-spec", test_user_in_spec);
   ADD_FIXTURE_TEST ("/servin/container-spec/user-whiteout", test_user_whiteout);
   ADD_FIXTURE_TEST ("/servin/container-spec/user-overlay-whiteout", test_user_overlay_whiteout);
+  ADD_FIXTURE_TEST ("/servin/container-spec/user-symlinks", test_user_symlinks);
+  ADD_FIXTURE_TEST ("/servin/container-spec/user-database-limits", test_user_database_limits);
   ADD_FIXTURE_TEST ("/servin/container-spec/capabilities", test_capabilities);
   ADD_FIXTURE_TEST ("/servin/container-spec/linux-section", test_linux_section);
   ADD_FIXTURE_TEST ("/servin/container-spec/rlimit-clamp", test_rlimit_clamp);
