@@ -919,7 +919,10 @@ sv_container_stop_async (SvContainer *self, guint timeout_seconds, GCancellable 
   queue_task (&self->stoppers, g_steal_pointer (&task));
   if (self->kill_timeout_id == 0 && signal != SIGKILL)
     {
-      GSource *source = g_timeout_source_new (timeout_seconds * 1000);
+      /* Milliseconds fit in a guint only up to 49 days; longer timeouts count in seconds. */
+      GSource *source = timeout_seconds <= G_MAXUINT / 1000
+                            ? g_timeout_source_new (timeout_seconds * 1000)
+                            : g_timeout_source_new_seconds (timeout_seconds);
       g_source_set_callback (source, on_stop_timeout, self, NULL);
       self->kill_timeout_id = g_source_attach (source, g_main_context_get_thread_default ());
       g_source_unref (source);
