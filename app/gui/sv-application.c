@@ -23,6 +23,8 @@ struct _SvApplication
   GListModel *images;
   gulong owner_id;
   guint watch_id;
+  /* The open pull dialog, which app.pull reuses; NULL when none is open. */
+  SvPullDialog *pull_dialog;
   gboolean connecting;
 };
 
@@ -469,7 +471,6 @@ pull_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   SvApplication *self = user_data;
   const char *reference = g_variant_get_string (parameter, NULL);
-  SvPullDialog *dialog;
 
   if (self->manager == NULL)
     {
@@ -477,10 +478,14 @@ pull_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
       return;
     }
 
-  dialog = sv_pull_dialog_new (GTK_WINDOW (get_window (self)), self->manager);
-  gtk_window_present (GTK_WINDOW (dialog));
+  if (self->pull_dialog == NULL)
+    {
+      self->pull_dialog = sv_pull_dialog_new (GTK_WINDOW (get_window (self)), self->manager);
+      g_object_add_weak_pointer (G_OBJECT (self->pull_dialog), (gpointer *)&self->pull_dialog);
+    }
+  gtk_window_present (GTK_WINDOW (self->pull_dialog));
   if (*reference != '\0')
-    sv_pull_dialog_start (dialog, reference);
+    sv_pull_dialog_start (self->pull_dialog, reference);
 }
 
 static void
@@ -690,6 +695,9 @@ sv_application_shutdown (GApplication *app)
 {
   SvApplication *self = SV_APPLICATION (app);
 
+  if (self->pull_dialog != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->pull_dialog), (gpointer *)&self->pull_dialog);
+  self->pull_dialog = NULL;
   g_cancellable_cancel (self->cancellable);
   if (self->watch_id != 0)
     {

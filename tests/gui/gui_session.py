@@ -150,9 +150,10 @@ class GuiSession:
         with open(self.log_path, errors="replace") as f:
             return f.read()
 
-    def wait_log(self, pattern, timeout=30):
+    def wait_log(self, pattern, timeout=30, since=0):
+        """Wait for PATTERN in the app's log after its first SINCE characters."""
         regex = re.compile(pattern)
-        return wait_for(lambda: regex.search(self.log()), timeout,
+        return wait_for(lambda: regex.search(self.log()[since:]), timeout,
                         f"/{pattern}/ in the servin-gui log:\n{self.log()[-3000:]}")
 
     def screenshot(self, name, settle=0.7):

@@ -219,10 +219,10 @@ def make_layered_layout(path, layer_count, layer_size):
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
 
 
-def test_pull_progress_moves(servind, registry, display):
+def test_pull_progress_and_cancel(servind, registry, display):
     layout = tempfile.mkdtemp(prefix="servin-gui-layout.")
     try:
-        make_layered_layout(layout, 4, 48 * 1024 * 1024)
+        make_layered_layout(layout, 4, 96 * 1024 * 1024)
         reference = registry.push_layout(layout, "latest", "big")
     finally:
         subprocess.run(["rm", "-rf", layout], check=True)
@@ -230,15 +230,33 @@ def test_pull_progress_moves(servind, registry, display):
     gui = GuiSession(servind, display).start()
     try:
         gui.wait_log(r"showing page lists")
+
+        # The dialog's Cancel button calls Job.Cancel while the pull runs.
         gui.activate("pull", gvariant_string(reference))
         gui.wait_log(r"pull progress 0\.[0-9]*[1-9]", timeout=120)
-        gui.screenshot("light-10-pull-progress", settle=0)
-        gui.wait_log(r"pulled .* as sha256:", timeout=300)
-        values = {float(v) for v in re.findall(r"pull progress ([0-9.]+)", gui.log())}
+        assert a11y_click(gui, "Cancel")
+        gui.wait_log(r"cancelling /org/servin/Servin1/jobs/")
+        error = gui.wait_log(r"pull error: (.*)", timeout=60).group(1)
+        assert "cancel" in error.lower(), error
+        assert "pulled " not in gui.log()
+        gui.screenshot("light-10-pull-cancelled")
+        assert servind.servin("images", "-q").stdout.strip() == b""
+
+        log_length = len(gui.log())
+        gui.activate("pull", gvariant_string(reference))
+        gui.wait_log(r"pull progress 0\.[0-9]*[1-9]", timeout=120, since=log_length)
+        gui.screenshot("light-11-pull-progress", settle=0)
+        try:
+            gui.wait_log(r"pulled .* as sha256:", timeout=120, since=log_length)
+        except TimeoutError:
+            raise AssertionError("second pull did not finish; servind log:\n"
+                                 + servind.log()[-4000:])
+        log = gui.log()[log_length:]
+        values = {float(v) for v in re.findall(r"pull progress ([0-9.]+)", log)}
         between = sorted(v for v in values if 0 < v < 1)
         assert len(between) > 2, f"progress values: {sorted(values)}"
         gui.wait_log(r"images view: 1 items")
-        gui.screenshot("light-11-pulled-big")
+        gui.screenshot("light-12-pulled-big")
     finally:
         gui.stop()
 
@@ -272,7 +290,7 @@ def test_pull_error_stays_in_dialog(servind, registry, display):
         assert "missing" in match.group(1)
         wait_for(lambda: any(t == match.group(1) for t in a11y_texts(gui)), 10,
                  "the error in the pull dialog")
-        gui.screenshot("light-12-pull-error")
+        gui.screenshot("light-13-pull-error")
     finally:
         gui.stop()
 
@@ -286,12 +304,12 @@ def test_unreachable_then_servind_starts(bus, display):
         gui.wait_log(r"showing page unreachable")
         wait_for(lambda: any("servin daemon" in t for t in a11y_texts(gui)), 10,
                  "the advice to start servind")
-        gui.screenshot("light-13-unreachable")
+        gui.screenshot("light-14-unreachable")
 
         daemon.start()
         gui.wait_log(r"showing page lists", timeout=30)
         gui.wait_log(r"containers view: 0 items")
-        gui.screenshot("light-14-servind-appeared")
+        gui.screenshot("light-15-servind-appeared")
 
         log_length = len(gui.log())
         daemon.stop()
