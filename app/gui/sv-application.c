@@ -23,7 +23,7 @@ struct _SvApplication
   GListModel *images;
   gulong owner_id;
   guint watch_id;
-  /* The open pull dialog, which app.pull reuses; NULL when none is open. */
+  /* The open pull dialog, which app.pull reuses, or NULL when none is open. */
   SvPullDialog *pull_dialog;
   gboolean connecting;
 };
@@ -62,7 +62,7 @@ add_error_toast (SvApplication *self, const char *failure, const char *subject, 
   sv_client_error_clean (error);
   g_info ("%s: %s", subject, error->message);
   title = g_strdup_printf (failure, subject);
-  /* Translators: the first %s says what failed, the second gives the reason */
+  /* Translators: the first %s names what failed, the second gives the reason */
   text = g_strdup_printf (_ ("%s: %s"), title, error->message);
   sv_window_add_error_toast (get_window (self), text, error->message);
 }

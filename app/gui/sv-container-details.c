@@ -41,7 +41,7 @@ enum
 
 static guint signals[N_SIGNALS];
 
-/* Bytes asked for by each read of the log stream. */
+/* Maximum bytes requested by each read of the log stream. */
 #define LOG_READ_SIZE 16384
 
 /* Nesting depth of Inspect's JSON shown as separate rows, as State.Status. */
@@ -128,7 +128,7 @@ add_fields (SvContainerDetails *self, const char *prefix, JsonObject *object, gu
       else
         value = json_to_string (node, FALSE);
 
-      /* Empty strings and lists say nothing and only lengthen the page. */
+      /* Empty strings and lists add nothing and only lengthen the page. */
       if (*value != '\0' && g_strcmp0 (value, "{}") != 0)
         add_field (self, key, value);
     }

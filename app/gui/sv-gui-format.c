@@ -33,6 +33,8 @@ sv_gui_format_age_now (guint64 created)
   return g_strdup_printf (_ ("%s ago"), duration);
 }
 
+/* NOTE: a row's age is computed when the row is bound or its item changes,
+ * so "2 minutes ago" grows stale in a window left open without changes. */
 char *
 sv_gui_format_age (GObject *this, guint64 created)
 {

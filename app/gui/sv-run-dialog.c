@@ -52,7 +52,7 @@ on_run_button_clicked_cb (SvRunDialog *self)
 
   if (!split_words (gtk_editable_get_text (GTK_EDITABLE (self->command_row)), &command, &error))
     {
-      /* Translators: %s says why the command cannot be split into words */
+      /* Translators: %s explains why the command cannot be split into words */
       message = g_strdup_printf (_ ("Invalid command: %s"), error->message);
       show_error (self, message);
       return;
@@ -60,7 +60,7 @@ on_run_button_clicked_cb (SvRunDialog *self)
   if (!split_words (gtk_editable_get_text (GTK_EDITABLE (self->environment_row)), &environment,
                     &error))
     {
-      /* Translators: %s says why the environment cannot be split into words */
+      /* Translators: %s explains why the environment cannot be split into words */
       message = g_strdup_printf (_ ("Invalid environment: %s"), error->message);
       show_error (self, message);
       return;

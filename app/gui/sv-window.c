@@ -60,7 +60,7 @@ sv_window_show_unreachable (SvWindow *self, const char *message)
   g_autofree char *description = NULL;
 
   sv_container_details_set_container (self->details, NULL, FALSE);
-  /* Translators: %s is an error message that says how to start servind */
+  /* Translators: %s is an error message that explains how to start servind */
   description = g_markup_printf_escaped (_ ("%s\n\nThis window shows your containers as soon as "
                                             "servind runs."),
                                          message);
@@ -101,7 +101,7 @@ sv_window_add_toast (SvWindow *self, const char *text)
 }
 
 /* Shows @text in a toast, with a button that opens the whole of @message
- * in a dialog, because a toast shows one line and error messages that say
+ * in a dialog, because a toast shows one line and error messages that explain
  * what to do are often longer. */
 void
 sv_window_add_error_toast (SvWindow *self, const char *text, const char *message)
@@ -129,7 +129,7 @@ toast_details_activated (GtkWidget *widget, const char *action_name, GVariant *p
   GtkWidget *dialog;
 
   g_variant_get (parameter, "(&s&s)", &text, &message);
-  /* The toast reads "Cannot stop web: reason"; the heading keeps the first part. */
+  /* The toast reads "Cannot stop web: reason", and the heading keeps the first part. */
   colon = strstr (text, ": ");
   heading = colon != NULL ? g_strndup (text, colon - text) : g_strdup (text);
   dialog = adw_message_dialog_new (GTK_WINDOW (widget), heading, message);

@@ -4,7 +4,7 @@ With --click NAME, press the first button called NAME instead.
 
 Runs inside the app's session (DBUS_SESSION_BUS_ADDRESS), where pyatspi
 finds the accessibility bus. Hidden widgets are left out. GTK 4.8 marks
-pages of a GtkStack that are not shown as visible too, so the tree tells
+pages of a GtkStack that are not shown as visible too, so the tree shows
 which rows and texts exist, not which page is on screen.
 """
 

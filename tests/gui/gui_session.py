@@ -141,7 +141,7 @@ class GuiSession:
         return out.returncode == 0 and "true" in out.stdout
 
     def activate(self, action, parameter=None):
-        """Activate app.ACTION; PARAMETER is a GVariant in text form, like "'abc'"."""
+        """Activate app.ACTION with PARAMETER, a GVariant in text form such as "'abc'"."""
         target = f"[<{parameter}>]" if parameter is not None else "[]"
         self.gdbus("--dest", APP_ID, "--object-path", APP_PATH, "--method",
                    "org.gtk.Actions.Activate", action, target, "{}")
@@ -187,7 +187,7 @@ class GuiSession:
 
 
 def a11y_nodes(session):
-    """The nodes of SESSION's accessibility tree, as dicts, or [] until the
+    """The visible nodes of SESSION's accessibility tree, as dicts, or [] until the
     app has registered with the accessibility bus."""
     import json
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "a11y_tree.py")
@@ -213,7 +213,7 @@ def a11y_click(session, name):
 
 
 def a11y_texts(session):
-    """Every name and text that the showing nodes of SESSION's window carry."""
+    """Every name and text of the nodes of SESSION's windows."""
     texts = []
     for node in a11y_nodes(session):
         for key in ("name", "text"):
