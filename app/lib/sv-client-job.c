@@ -54,6 +54,10 @@ typedef struct
   gulong owner_id;
   GCancellable *cancellable;
   gulong cancelled_id;
+  /* Copies of the job's properties, read when the wait starts: the proxy
+   * drops its cached properties once servind leaves the bus. */
+  char *operation;
+  char *target;
   /* Set once the outcome is being read, so later signals change nothing. */
   gboolean finishing;
   /* Set once the task has returned: it must return only once. */
@@ -72,6 +76,8 @@ wait_data_free (WaitData *data)
       g_object_unref (data->cancellable);
     }
   g_object_unref (data->job);
+  g_free (data->operation);
+  g_free (data->target);
   g_free (data);
 }
 
@@ -211,9 +217,8 @@ on_name_owner_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
     return;
   data->finishing = TRUE;
   g_task_return_new_error (task, SV_CLIENT_ERROR, SV_CLIENT_ERROR_NO_SERVICE,
-                           "servind left the bus before %s %s completed. %s",
-                           sv_dbus_job_get_operation (data->job),
-                           sv_dbus_job_get_target (data->job), SV_CLIENT_NO_SERVICE_ADVICE);
+                           "servind left the bus before %s %s completed. %s", data->operation,
+                           data->target, SV_CLIENT_NO_SERVICE_ADVICE);
 }
 
 static gboolean
@@ -285,6 +290,9 @@ sv_client_job_wait (SvDBusJob *job, GCancellable *cancellable, SvClientJobProgre
   data->job = g_object_ref (job);
   data->progress = progress;
   data->progress_data = progress_data;
+  data->operation = g_strdup (sv_dbus_job_get_operation (job) ?: "the job");
+  data->target = g_strdup (sv_dbus_job_get_target (job)
+                               ?: g_dbus_proxy_get_object_path (G_DBUS_PROXY (job)));
   g_task_set_task_data (task, data, (GDestroyNotify)wait_data_free);
 
   /* The handlers hold no reference: the task lives until it returns, and
