@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sv-container-spec.h"
 
+#include "sv-container-seccomp.h"
 #include "sv-engine-error.h"
 
 #include <errno.h>
@@ -70,6 +71,7 @@ static const struct
   { "OpenStdin", "b" },  { "AutoRemove", "b" },   { "Memory", "x" },
   { "MemorySwap", "x" }, { "PidsLimit", "x" },    { "NanoCpus", "x" },
   { "CpuShares", "x" },  { "Ulimits", "aa{sv}" }, { "IgnoreUnsupportedLimits", "b" },
+  { "SeccompProfile", "s" },
 };
 
 void
@@ -873,6 +875,12 @@ build_linux (const SvContainerSpecInput *input, GError **error)
   json_object_set_object_member (linux_object, "resources", g_steal_pointer (&resources));
   json_object_set_array_member (linux_object, "maskedPaths", strv_to_array (masked_paths));
   json_object_set_array_member (linux_object, "readonlyPaths", strv_to_array (readonly_paths));
+  if (!sv_container_seccomp_add_to_linux (linux_object, input->host_config, default_capabilities,
+                                          error))
+    {
+      json_object_unref (linux_object);
+      return NULL;
+    }
   return linux_object;
 }
 

@@ -2,6 +2,7 @@
 #include "sv-container-store.h"
 
 #include "sv-container-private.h"
+#include "sv-container-seccomp.h"
 #include "sv-container-spec.h"
 #include "sv-engine-error.h"
 
@@ -388,7 +389,7 @@ sv_container_store_create (SvContainerStore *self, const char *name, GVariant *c
   if (merged == NULL)
     return NULL;
   host_config = sv_container_resources_from_options (config, error);
-  if (host_config == NULL)
+  if (host_config == NULL || !sv_container_seccomp_read_option (config, host_config, error))
     return NULL;
   g_variant_lookup (config, "AutoRemove", "b", &auto_remove);
   json_object_set_boolean_member (host_config, "AutoRemove", auto_remove);
