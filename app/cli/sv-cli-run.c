@@ -23,6 +23,7 @@ typedef struct
   char *platform;
   GPtrArray *env;
   GPtrArray *labels;
+  GPtrArray *security_opts;
   SvCliLimitOptions limits;
 } CreateOptions;
 
@@ -37,6 +38,7 @@ create_options_clear (CreateOptions *options)
   g_free (options->platform);
   g_clear_pointer (&options->env, g_ptr_array_unref);
   g_clear_pointer (&options->labels, g_ptr_array_unref);
+  g_clear_pointer (&options->security_opts, g_ptr_array_unref);
   sv_cli_limit_options_clear (&options->limits);
 }
 
@@ -104,6 +106,28 @@ labels_variant (GPtrArray *labels, GVariant **out, GError **error)
   return TRUE;
 }
 
+/* Sets SeccompProfile from docker's --security-opt values, of which only
+ * seccomp=unconfined is supported. */
+static gboolean
+add_security_opts (GPtrArray *security_opts, GVariantDict *dict, GError **error)
+{
+  for (guint i = 0; security_opts != NULL && i < security_opts->len; i++)
+    {
+      const char *value = security_opts->pdata[i];
+
+      if (!g_str_equal (value, "seccomp=unconfined"))
+        {
+          g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_INVALID_ARGUMENT,
+                       "invalid argument \"%s\" for \"--security-opt\" flag: only "
+                       "seccomp=unconfined is supported",
+                       value);
+          return FALSE;
+        }
+      g_variant_dict_insert (dict, "SeccompProfile", "s", "unconfined");
+    }
+  return TRUE;
+}
+
 /* Builds Create's config from the options, the image (args[0]) and the
  * command (the rest of args), with the Docker Engine API's field names. */
 static GVariant *
@@ -116,7 +140,8 @@ build_config (const CreateOptions *options, GPtrArray *args, GError **error)
     return NULL;
 
   g_variant_dict_init (&dict, NULL);
-  if (!sv_cli_limits_add_to_config (&options->limits, &dict, error))
+  if (!sv_cli_limits_add_to_config (&options->limits, &dict, error)
+      || !add_security_opts (options->security_opts, &dict, error))
     {
       g_variant_dict_clear (&dict);
       g_variant_unref (g_variant_ref_sink (labels));
@@ -463,6 +488,8 @@ run_or_create (const SvCliInvocation *invocation, gboolean run)
       "Platform to pull the image for when it is missing (os/arch[/variant])" },
     { "rm", 0, SV_CLI_OPTION_BOOL, &options.auto_remove, NULL,
       "Automatically remove the container when it exits" },
+    { "security-opt", 0, SV_CLI_OPTION_LIST, &options.security_opts, "list",
+      "Security options (only seccomp=unconfined: run without the default seccomp profile)" },
     { "tty", 't', SV_CLI_OPTION_BOOL, &options.tty, NULL,
       "Allocate a pseudo-TTY (not supported yet: the command fails)" },
     { "ulimit", 0, SV_CLI_OPTION_LIST, &options.limits.ulimits, "ulimit",
