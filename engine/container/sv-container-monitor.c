@@ -432,9 +432,9 @@ request_async (SvContainer *self, const char *request, int fd, GError **error)
 }
 
 static int
-read_pid_file (SvContainer *self)
+read_pid_named (SvContainer *self, const char *name)
 {
-  g_autofree char *path = state_path (self, "container.pid");
+  g_autofree char *path = state_path (self, name);
   g_autofree char *contents = NULL;
   guint64 pid = 0;
 
@@ -444,6 +444,48 @@ read_pid_file (SvContainer *self)
   if (!g_ascii_string_to_unsigned (contents, 10, 1, G_MAXINT, &pid, NULL))
     return 0;
   return (int)pid;
+}
+
+static int
+read_pid_file (SvContainer *self)
+{
+  return read_pid_named (self, "container.pid");
+}
+
+/* Whether @pid runs (a zombie does not count) and /proc/PID/FILE contains @needle, which
+ * tells this container's processes from others that got a reused pid. */
+static gboolean
+process_matches (int pid, const char *file, const char *needle, gsize needle_len)
+{
+  g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *path = g_strdup_printf ("/proc/%d/%s", pid, file);
+  g_autofree char *stat = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  const char *paren;
+
+  if (pid <= 0 || !g_file_get_contents (stat_path, &stat, NULL, NULL))
+    return FALSE;
+  paren = strrchr (stat, ')');
+  if (paren == NULL || paren[1] == '\0' || paren[2] == 'Z' || paren[2] == 'X')
+    return FALSE;
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return FALSE;
+  return memmem (contents, length, needle, needle_len) != NULL;
+}
+
+/* Whether @pid is this container's init: it runs in a cgroup named after the container id. */
+static gboolean
+container_is_alive (SvContainer *self, int pid)
+{
+  return process_matches (pid, "cgroup", self->id, strlen (self->id));
+}
+
+/* Whether @pid is this container's monitor: its arguments name the container's state folder. */
+static gboolean
+monitor_is_alive (SvContainer *self, int pid)
+{
+  return process_matches (pid, "cmdline", self->state_dir, strlen (self->state_dir) + 1);
 }
 
 /* Read STATE/exit ({"exit_code":N,"signal":S,"finished_at":"RFC3339"}, plus "oom_killed":true
@@ -576,6 +618,7 @@ finish_exit (SvContainer *self, int exit_code, guint64 finished_at)
 
   sv_container_disconnect (self);
   g_clear_handle_id (&self->kill_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->liveness_id, g_source_remove);
   self->state = SV_CONTAINER_STATE_EXITED;
   self->exit_code = exit_code;
   self->finished_at = finished_at;
@@ -828,7 +871,7 @@ sv_container_kill (SvContainer *self, int signal, GError **error)
 
   g_return_val_if_fail (SV_IS_CONTAINER (self), FALSE);
 
-  if (self->state != SV_CONTAINER_STATE_RUNNING || self->ctl == NULL)
+  if (self->state != SV_CONTAINER_STATE_RUNNING)
     {
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_RUNNING,
                    "container %s is not running", self->name);
@@ -839,6 +882,18 @@ sv_container_kill (SvContainer *self, int signal, GError **error)
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
                    "invalid signal %d: use a number from 1 to 64", signal);
       return FALSE;
+    }
+  /* Recovery keeps tracking a container whose monitor could not be reached; its init still
+   * gets signals directly. */
+  if (self->ctl == NULL)
+    {
+      if (!container_is_alive (self, self->pid) || kill (self->pid, signal) != 0)
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_RUNNING,
+                       "container %s is not running", self->name);
+          return FALSE;
+        }
+      return TRUE;
     }
   request = g_strdup_printf ("kill %d", signal);
   return request_async (self, request, -1, error);
@@ -959,6 +1014,39 @@ sv_container_wait_finish (SvContainer *self, GAsyncResult *result, GError **erro
   return g_task_propagate_int (G_TASK (result), error);
 }
 
+/* Poll a container tracked without its monitor connection, and record its exit once both its
+ * init and its monitor are gone. */
+static gboolean
+on_liveness_check (gpointer user_data)
+{
+  SvContainer *self = user_data;
+
+  if (container_is_alive (self, self->pid)
+      || monitor_is_alive (self, read_pid_named (self, "monitor.pid")))
+    return G_SOURCE_CONTINUE;
+  self->liveness_id = 0;
+  handle_monitor_gone (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Keep tracking a running container whose monitor connection failed, when its init or its
+ * monitor still runs. The checks of cgroup and arguments tell them from processes that got
+ * a reused pid. Returns FALSE when neither runs. */
+static gboolean
+track_without_monitor (SvContainer *self)
+{
+  int container_pid = read_pid_file (self);
+
+  if (!container_is_alive (self, container_pid)
+      && !monitor_is_alive (self, read_pid_named (self, "monitor.pid")))
+    return FALSE;
+  self->pid = container_pid;
+  if (self->liveness_id == 0)
+    self->liveness_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, on_liveness_check,
+                                                    g_object_ref (self), g_object_unref);
+  return TRUE;
+}
+
 /* Reconnect to the monitor of a container recorded as created or running, or record the
  * exit that happened while no store was connected. */
 void
@@ -989,6 +1077,11 @@ sv_container_recover (SvContainer *self)
       g_debug ("%s", error->message);
       if (read_exit_file (self, &exit_code, &finished_at))
         finish_exit (self, exit_code, finished_at);
+      else if (self->state == SV_CONTAINER_STATE_RUNNING && track_without_monitor (self))
+        g_warning ("container %s (%s) still runs, but its monitor cannot be reached (%s); "
+                   "servind keeps its state and sees its exit, but cannot attach to it: remove "
+                   "it with force to end it",
+                   self->id, self->name, error->message);
       else if (self->state == SV_CONTAINER_STATE_RUNNING)
         {
           g_warning ("container %s (%s) was running but has neither a monitor nor an exit "
@@ -1051,10 +1144,56 @@ wait_for_close (int fd, gint64 timeout_us)
     }
 }
 
+/* Block until @pid is gone or a zombie, polling, for at most @timeout_us. */
+static gboolean
+wait_for_pid_exit (SvContainer *self, int pid, gint64 timeout_us)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_us;
+
+  while (monitor_is_alive (self, pid))
+    {
+      if (g_get_monotonic_time () >= deadline)
+        return FALSE;
+      g_usleep (20 * 1000);
+    }
+  return TRUE;
+}
+
+/* Delete the container from the OCI runtime with --force, which kills what is left and
+ * removes its cgroups. For a container whose monitor is gone, which would have done it. */
+static void
+delete_from_runtime (SvContainer *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *runtime = find_runtime (self, &error);
+  g_autofree char *runtime_root
+      = g_build_filename (sv_config_get_runtime_state (self->config), "runtime", NULL);
+  g_autofree char *output = NULL;
+  int status;
+
+  if (runtime == NULL)
+    {
+      g_warning ("cannot delete container %s from its runtime: %s", self->id, error->message);
+      return;
+    }
+  {
+    const char *argv[] = { runtime, "--root", runtime_root, "delete", "--force", self->id, NULL };
+    if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                       &output, &status, &error)
+        || !g_spawn_check_wait_status (status, &error))
+      g_warning ("cannot delete container %s from %s: %s%s%s", self->id, runtime, error->message,
+                 output != NULL && *output != '\0' ? ": " : "", output != NULL ? output : "");
+  }
+}
+
 /* Kill a running container and wait, blocking, until its monitor has recorded the exit and
  * cleaned up. Used by forced removal, which must not leave the container behind. A second
  * connection to the monitor shows when it is done, because the monitor closes every
- * connection at the end. */
+ * connection at the end. The SIGKILL goes both through the monitor and straight to the
+ * container's init, so it is not lost when the monitor drops the connection. Without a
+ * monitor, the runtime deletes the container and its cgroups.
+ * NOTE: the wait blocks the caller's main loop, for at most REAP_TIMEOUT_US; the monitor
+ * usually ends within a fraction of a second of the SIGKILL. */
 gboolean
 sv_container_kill_and_reap (SvContainer *self, GError **error)
 {
@@ -1062,16 +1201,24 @@ sv_container_kill_and_reap (SvContainer *self, GError **error)
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketAddress) address = g_unix_socket_address_new (ctl_path);
   g_autoptr (GSocketConnection) watch = NULL;
+  g_autoptr (GError) send_error = NULL;
+  int monitor_pid = read_pid_named (self, "monitor.pid");
+  int container_pid = read_pid_file (self);
+  gboolean monitor_alive = monitor_is_alive (self, monitor_pid);
   int exit_code;
   guint64 finished_at;
 
-  if (self->state != SV_CONTAINER_STATE_RUNNING || self->ctl == NULL)
+  if (self->state != SV_CONTAINER_STATE_RUNNING)
     return TRUE;
 
-  watch = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, NULL);
-  if (!send_request (self, "kill 9", -1, error))
-    return FALSE;
-  sv_container_disconnect (self);
+  if (monitor_alive)
+    watch = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, NULL);
+  if (self->ctl != NULL && !send_request (self, "kill 9", -1, &send_error))
+    g_debug ("%s", send_error->message);
+  if (container_is_alive (self, container_pid) && kill (container_pid, SIGKILL) != 0
+      && errno != ESRCH)
+    g_warning ("cannot send SIGKILL to container %s (pid %d): %s", self->id, container_pid,
+               g_strerror (errno));
 
   if (watch != NULL
       && !wait_for_close (g_socket_get_fd (g_socket_connection_get_socket (watch)),
@@ -1082,6 +1229,17 @@ sv_container_kill_and_reap (SvContainer *self, GError **error)
                    (int)(REAP_TIMEOUT_US / G_USEC_PER_SEC));
       return FALSE;
     }
+  if (watch == NULL && monitor_alive && !wait_for_pid_exit (self, monitor_pid, REAP_TIMEOUT_US))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "the monitor of container %s (pid %d) did not end within %d s of SIGKILL",
+                   self->name, monitor_pid, (int)(REAP_TIMEOUT_US / G_USEC_PER_SEC));
+      return FALSE;
+    }
+  sv_container_disconnect (self);
+  if (!monitor_alive)
+    delete_from_runtime (self);
+
   if (!read_exit_file (self, &exit_code, &finished_at))
     {
       exit_code = 128 + SIGKILL;

@@ -55,6 +55,7 @@ struct _SvContainer
   GList *waiters;  /* GTask* of wait_async */
   GList *stoppers; /* GTask* of stop_async */
   guint kill_timeout_id;
+  guint liveness_id; /* polls a running container whose monitor could not be reached */
 
   SvContainerExitFunc exit_func;
   gpointer exit_data;

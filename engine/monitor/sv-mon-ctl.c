@@ -152,7 +152,8 @@ find_client (SvMonitor *mon, uint64_t serial, size_t *index)
 }
 
 /* Send REPLY and a newline to the client SERIAL, if it is still connected.
- * A client that does not read its replies is dropped rather than waited for. */
+ * A client that does not read its replies gets no more of them rather than
+ * being waited for; its requests already received are still handled. */
 void
 sv_mon_ctl_reply (SvMonitor *mon, uint64_t serial, const char *reply)
 {
@@ -162,7 +163,7 @@ sv_mon_ctl_reply (SvMonitor *mon, uint64_t serial, const char *reply)
   int len;
   ssize_t n;
 
-  if (client == NULL)
+  if (client == NULL || client->closed)
     return;
 
   len = snprintf (line, sizeof line, "%s\n", reply);
@@ -176,7 +177,7 @@ sv_mon_ctl_reply (SvMonitor *mon, uint64_t serial, const char *reply)
     n = send (client->fd, line, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n != len)
-    sv_mon_ctl_remove (mon, index);
+    client->closed = true;
 }
 
 static void __attribute__ ((format (printf, 3, 4)))
@@ -439,7 +440,8 @@ queue_fds (SvMonClient *client, struct msghdr *msg)
 }
 
 /* Handle the complete request lines received from client SERIAL, until
- * one of them has to wait for a `start`. */
+ * one of them has to wait for a `start`. A closed client is removed once
+ * nothing of it waits any more. */
 static void
 process_input (SvMonitor *mon, uint64_t serial)
 {
@@ -462,6 +464,8 @@ process_input (SvMonitor *mon, uint64_t serial)
               client->input_len = 0;
               reply_error (mon, serial, "request longer than %zu bytes", sizeof client->input - 1);
             }
+          if (client->closed)
+            sv_mon_ctl_remove (mon, index);
           return;
         }
 
@@ -505,12 +509,12 @@ sv_mon_ctl_read (SvMonitor *mon, size_t index)
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
     return;
   if (n <= 0)
+    client->closed = true;
+  else
     {
-      sv_mon_ctl_remove (mon, index);
-      return;
+      queue_fds (client, &msg);
+      client->input_len += (size_t)n;
     }
-  queue_fds (client, &msg);
-  client->input_len += (size_t)n;
   process_input (mon, client->serial);
 }
 

@@ -667,7 +667,8 @@ build_poll_set (SvMonitor *mon, SvMonPollSet *set)
   if (mon->stdin_fd >= 0 && mon->stdin_buf.len > 0)
     poll_set_add (set, mon->stdin_fd, POLLOUT, SOURCE_STDIN);
   for (size_t i = 0; i < mon->n_clients; i++)
-    poll_set_add (set, mon->clients[i]->fd, mon->clients[i]->waiting ? 0 : POLLIN, SOURCE_CLIENT);
+    if (!mon->clients[i]->closed)
+      poll_set_add (set, mon->clients[i]->fd, mon->clients[i]->waiting ? 0 : POLLIN, SOURCE_CLIENT);
   for (size_t i = 0; i < mon->n_attaches; i++)
     {
       SvMonAttach *attach = mon->attaches[i];
@@ -755,11 +756,10 @@ dispatch (SvMonitor *mon, SvMonPollSet *set)
           for (size_t c = 0; c < mon->n_clients; c++)
             if (mon->clients[c]->fd == fd)
               {
-                /* A waiting client is read later, but a hang-up ends it now. */
-                if (!mon->clients[c]->waiting)
+                /* A waiting client is read later, but after a hang-up what it
+                 * sent is read now, to be handled once its start is done. */
+                if (!mon->clients[c]->waiting || (revents & (POLLHUP | POLLERR)))
                   sv_mon_ctl_read (mon, c);
-                else if (revents & (POLLHUP | POLLERR))
-                  sv_mon_ctl_remove (mon, c);
                 break;
               }
           break;

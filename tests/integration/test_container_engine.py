@@ -476,6 +476,43 @@ def test_running_without_monitor_or_exit_file(engine):
     assert not is_mount_point(rootfs)
 
 
+def container_cgroups(engine, cid):
+    """The cgroup folders of container CID that exist, in every hierarchy."""
+    return glob.glob(f"/sys/fs/cgroup/*/{engine.cgroup_parent}/{cid}") \
+        + glob.glob(f"/sys/fs/cgroup/{engine.cgroup_parent}/{cid}")
+
+
+@pytest.mark.parametrize("lost", ["ctl", "monitor"])
+def test_running_with_unreachable_monitor_is_kept(engine, lost):
+    """A container whose monitor connection fails at recovery but whose init runs stays
+    running, and a forced removal ends it and removes its state and cgroups."""
+    cid = engine.run_detached(IMAGE, "sleep", "1000")
+    state = engine.state_dir(cid)
+    monitor = read_pid(os.path.join(state, "monitor.pid"))
+    container = read_pid(os.path.join(state, "container.pid"))
+    if lost == "ctl":
+        os.unlink(os.path.join(state, "ctl"))
+    else:
+        os.kill(monitor, signal.SIGKILL)
+        assert wait_for(lambda: not pid_alive(monitor))
+    assert container_cgroups(engine, cid)
+
+    result = engine.tool("ps")
+
+    row = result.stdout.split()
+    assert row[2] == "running", result.stderr
+    assert "its monitor cannot be reached" in result.stderr
+    assert os.path.exists(os.path.join(state, "container.pid"))
+    assert pid_alive(container)
+
+    engine.tool("rm", "-f", cid)
+    assert wait_for(lambda: not pid_alive(container), timeout=5)
+    assert not pid_alive(monitor)
+    assert engine.ps() == {}
+    assert not os.path.exists(state)
+    assert container_cgroups(engine, cid) == []
+
+
 def test_logs_follow_until_exit(engine):
     cid = engine.run_detached(IMAGE, "sh", "-c",
                               "for i in 1 2 3; do echo line$i; sleep 0.3; done; echo bye >&2")

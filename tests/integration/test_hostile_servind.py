@@ -312,9 +312,6 @@ def alive(pid):
         return f.read().split(")")[-1].split()[0] != "Z"
 
 
-@pytest.mark.xfail(strict=True, reason="forced removal closes the monitor connection right "
-                   "after its SIGKILL request, so the monitor drops that request when its reply "
-                   "to an earlier one fails; the container keeps running untracked")
 def test_forced_remove_right_after_kill_ends_the_container(servind):
     """Kill TERM, then Remove with Force, while the monitor is briefly busy.
 

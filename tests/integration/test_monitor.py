@@ -525,6 +525,30 @@ def test_sigkill_records_137(env):
     assert "oom_killed" not in status
 
 
+def test_kill_after_a_failed_reply_is_handled(env):
+    """A client that sends a request and kill 9, then hangs up at once, kills the container.
+
+    The monitor is held with SIGSTOP so it reads both lines only after the
+    client is gone, and the reply to the first one fails."""
+    env.write_bundle(["sleep", "1000"])
+    assert env.start_monitor() == "ok\n"
+    ctl = env.ctl()
+    assert ctl.request("start") == "ok\n"
+    watch = env.ctl()
+    os.kill(env.monitor_pid, signal.SIGSTOP)
+    try:
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(os.path.join(env.state, "ctl"))
+        client.sendall(b"status\nkill 9\n")
+        client.close()
+        time.sleep(0.2)
+    finally:
+        os.kill(env.monitor_pid, signal.SIGCONT)
+    watch.wait_eof(timeout=15)
+    env.wait_monitor_gone()
+    assert env.read_exit()["signal"] == 9
+
+
 def test_oom_kill_recorded(env):
     env.write_bundle(["sh", "-c", "a=x; while :; do a=$a$a; done"])
     config_path = os.path.join(env.bundle, "config.json")
