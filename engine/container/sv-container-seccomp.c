@@ -443,7 +443,7 @@ get_default_profile (GError **error)
       path = sv_container_seccomp_get_profile_path ();
       default_profile = sv_container_seccomp_load_profile (path, error);
       if (default_profile != NULL)
-        g_debug ("loaded the default seccomp profile from %s", path);
+        g_info ("loaded the default seccomp profile from %s", path);
     }
   profile = default_profile ? json_object_ref (default_profile) : NULL;
   G_UNLOCK (default_profile);
