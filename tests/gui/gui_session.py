@@ -243,3 +243,75 @@ def wait_row(session, cell, present=True, timeout=30):
         found = any(cell in row for row in rows)
         return rows if found == present else None
     return wait_for(check, timeout, f"a row {'with' if present else 'without'} {cell!r}")
+
+
+class ThrottledProxy:
+    """A TCP proxy on 127.0.0.1 that forwards to TARGET ("HOST:PORT") at no
+    more than RATE bytes per second per connection toward the client, so a
+    pull from a registry on loopback lasts long enough to watch and cancel."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, target, rate):
+        import socket
+        import threading
+        host, port = target.rsplit(":", 1)
+        self.target = (host, int(port))
+        self.rate = rate
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.host = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.sockets = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        import socket
+        import threading
+        while not self.stopped.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, None),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, self.rate),
+                             daemon=True).start()
+
+    def _pump(self, source, sink, rate):
+        import socket
+        start = time.monotonic()
+        sent = 0
+        try:
+            while not self.stopped.is_set():
+                data = source.recv(self.CHUNK)
+                if not data:
+                    break
+                sink.sendall(data)
+                sent += len(data)
+                if rate:
+                    ahead = sent / rate - (time.monotonic() - start)
+                    if ahead > 0:
+                        time.sleep(ahead)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stopped.set()
+        self.listener.close()
+        for sock in self.sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        self.thread.join(5)

@@ -16,7 +16,7 @@ import tempfile
 
 import pytest
 
-from gui_session import (GuiSession, SERVIN_GUI, a11y_click, a11y_rows, a11y_texts, wait_for,
+from gui_session import (GuiSession, SERVIN_GUI, ThrottledProxy, a11y_click, a11y_rows, a11y_texts, wait_for,
                          wait_row)
 from servin_testlib.registry import Registry
 from servin_testlib.servind import MKIMAGE, SAMPLE_ARCHIVE
@@ -222,11 +222,14 @@ def make_layered_layout(path, layer_count, layer_size):
 def test_pull_progress_and_cancel(servind, registry, display):
     layout = tempfile.mkdtemp(prefix="servin-gui-layout.")
     try:
-        make_layered_layout(layout, 4, 96 * 1024 * 1024)
-        reference = registry.push_layout(layout, "latest", "big")
+        make_layered_layout(layout, 4, 8 * 1024 * 1024)
+        registry.push_layout(layout, "latest", "big")
     finally:
         subprocess.run(["rm", "-rf", layout], check=True)
 
+    # At 4 MB/s per connection the 32 MB pull takes seconds, not a blink.
+    proxy = ThrottledProxy(registry.host, 4 * 1024 * 1024)
+    reference = f"{proxy.host}/big:latest"
     gui = GuiSession(servind, display).start()
     try:
         gui.wait_log(r"showing page lists")
@@ -259,6 +262,7 @@ def test_pull_progress_and_cancel(servind, registry, display):
         gui.screenshot("light-12-pulled-big")
     finally:
         gui.stop()
+        proxy.stop()
 
 
 def test_two_layer_image_pulls(servind, registry, display):
