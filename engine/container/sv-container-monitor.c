@@ -22,6 +22,8 @@
 
 /* How long the monitor may take to create the container (runtime create included). */
 #define CREATE_TIMEOUT_MS 60000
+/* How many attaches may wait for the start of one container, each holding a descriptor. */
+#define SV_CONTAINER_MAX_PENDING_ATTACHES 16
 /* How long a forced removal waits for the monitor to finish after SIGKILL. */
 #define REAP_TIMEOUT_US (15 * G_USEC_PER_SEC)
 
@@ -838,6 +840,20 @@ sv_container_attach (SvContainer *self, GError **error)
     {
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_RUNNING,
                    "cannot attach to container %s: it is not running", self->name);
+      return -1;
+    }
+  if (self->state == SV_CONTAINER_STATE_RUNNING && self->ctl == NULL)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_RUNNING,
+                   "cannot attach to container %s: its monitor cannot be reached", self->name);
+      return -1;
+    }
+  if (self->pending_attach_fds->len >= SV_CONTAINER_MAX_PENDING_ATTACHES)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                   "cannot attach to container %s: %d attaches already wait for its start; "
+                   "start it or close one of them",
+                   self->name, SV_CONTAINER_MAX_PENDING_ATTACHES);
       return -1;
     }
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)

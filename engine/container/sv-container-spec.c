@@ -65,12 +65,12 @@ static const struct
   const char *key;
   const char *type;
 } option_types[] = {
-  { "Image", "s" },      { "Cmd", "as" },         { "Entrypoint", "as" },
-  { "Env", "as" },       { "WorkingDir", "s" },   { "User", "s" },
-  { "Hostname", "s" },   { "Labels", "a{ss}" },   { "Tty", "b" },
-  { "OpenStdin", "b" },  { "AutoRemove", "b" },   { "Memory", "x" },
-  { "MemorySwap", "x" }, { "PidsLimit", "x" },    { "NanoCpus", "x" },
-  { "CpuShares", "x" },  { "Ulimits", "aa{sv}" }, { "IgnoreUnsupportedLimits", "b" },
+  { "Image", "s" },          { "Cmd", "as" },         { "Entrypoint", "as" },
+  { "Env", "as" },           { "WorkingDir", "s" },   { "User", "s" },
+  { "Hostname", "s" },       { "Labels", "a{ss}" },   { "Tty", "b" },
+  { "OpenStdin", "b" },      { "AutoRemove", "b" },   { "Memory", "x" },
+  { "MemorySwap", "x" },     { "PidsLimit", "x" },    { "NanoCpus", "x" },
+  { "CpuShares", "x" },      { "Ulimits", "aa{sv}" }, { "IgnoreUnsupportedLimits", "b" },
   { "SeccompProfile", "s" },
 };
 
@@ -168,24 +168,37 @@ check_option_types (GVariant *options, GError **error)
   return TRUE;
 }
 
-/* Merge environment entries by name: @run's entries replace the image's and new names go last. */
+/* The kernel's limit on the length of one argument or environment string, MAX_ARG_STRLEN. */
+#define MAX_ARG_STRING (32 * 4096)
+
+/* Merge environment entries by name: @run's entries replace the image's and new names go last.
+ * A table from name to position keeps this linear in the number of entries. */
 static JsonArray *
 merge_env (JsonArray *image_env, GVariant *run_env, GError **error)
 {
   g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_auto (GStrv) image_strv = array_to_strv (image_env);
   g_autofree const char **run_strv = NULL;
   JsonArray *array;
 
   for (gsize i = 0; image_strv[i] != NULL; i++)
-    g_ptr_array_add (entries, g_strdup (image_strv[i]));
+    {
+      const char *eq = strchr (image_strv[i], '=');
+
+      if (eq != NULL)
+        g_hash_table_replace (positions, g_strndup (image_strv[i], eq - image_strv[i]),
+                              GUINT_TO_POINTER (entries->len));
+      g_ptr_array_add (entries, g_strdup (image_strv[i]));
+    }
 
   if (run_env != NULL)
     run_strv = g_variant_get_strv (run_env, NULL);
   for (gsize i = 0; run_strv != NULL && run_strv[i] != NULL; i++)
     {
       const char *eq = strchr (run_strv[i], '=');
-      gboolean replaced = FALSE;
+      g_autofree char *name = NULL;
+      gpointer position;
 
       if (eq == NULL || eq == run_strv[i])
         {
@@ -193,24 +206,130 @@ merge_env (JsonArray *image_env, GVariant *run_env, GError **error)
                        "invalid environment entry \"%s\": expected NAME=VALUE", run_strv[i]);
           return NULL;
         }
-      for (guint j = 0; j < entries->len; j++)
+      name = g_strndup (run_strv[i], eq - run_strv[i]);
+      if (g_hash_table_lookup_extended (positions, name, NULL, &position))
         {
-          const char *old = entries->pdata[j];
-          if (strncmp (old, run_strv[i], eq - run_strv[i] + 1) == 0)
-            {
-              g_free (entries->pdata[j]);
-              entries->pdata[j] = g_strdup (run_strv[i]);
-              replaced = TRUE;
-            }
+          guint index = GPOINTER_TO_UINT (position);
+
+          g_free (entries->pdata[index]);
+          entries->pdata[index] = g_strdup (run_strv[i]);
         }
-      if (!replaced)
-        g_ptr_array_add (entries, g_strdup (run_strv[i]));
+      else
+        {
+          g_hash_table_insert (positions, g_steal_pointer (&name), GUINT_TO_POINTER (entries->len));
+          g_ptr_array_add (entries, g_strdup (run_strv[i]));
+        }
     }
 
   array = json_array_new ();
   for (guint i = 0; i < entries->len; i++)
     json_array_add_string_element (array, entries->pdata[i]);
   return array;
+}
+
+/* Check that the process arguments and environment fit what execve accepts, so a container
+ * that cannot start fails at create: each string at most MAX_ARG_STRLEN, all of them with
+ * their pointers within ARG_MAX less room for the entries the spec adds. */
+static gboolean
+check_exec_size (JsonObject *config, GError **error)
+{
+  g_auto (GStrv) args = sv_container_spec_get_args (config);
+  g_auto (GStrv) env = array_to_strv (get_array_member (config, "Env"));
+  long arg_max = sysconf (_SC_ARG_MAX);
+  gsize limit = arg_max > 0 ? (gsize)arg_max : 131072;
+  gsize total = 0;
+
+  /* PATH, HOSTNAME, TERM and HOME, added when the spec is generated. */
+  limit = limit > 8192 ? limit - 8192 : limit;
+  for (gsize i = 0; args[i] != NULL; i++)
+    {
+      gsize length = strlen (args[i]) + 1;
+
+      if (length > MAX_ARG_STRING)
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "invalid command: argument %" G_GSIZE_FORMAT " is %" G_GSIZE_FORMAT
+                       " bytes long, more than the kernel's limit of %d",
+                       i + 1, length - 1, MAX_ARG_STRING - 1);
+          return FALSE;
+        }
+      total += length + sizeof (char *);
+    }
+  for (gsize i = 0; env[i] != NULL; i++)
+    {
+      gsize length = strlen (env[i]) + 1;
+
+      if (length > MAX_ARG_STRING)
+        {
+          const char *eq = strchr (env[i], '=');
+          g_autofree char *name = g_strndup (env[i], eq != NULL ? (gsize)(eq - env[i]) : 64);
+
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                       "invalid environment entry %s: it is %" G_GSIZE_FORMAT
+                       " bytes long, more than the kernel's limit of %d",
+                       name, length - 1, MAX_ARG_STRING - 1);
+          return FALSE;
+        }
+      total += length + sizeof (char *);
+    }
+  if (total > limit)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid environment and command: together they take %" G_GSIZE_FORMAT
+                   " bytes, more than the %" G_GSIZE_FORMAT " bytes a process may start with",
+                   total, limit);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Docker's hostname rule: RFC 1123 labels of letters, digits and '-', not starting or ending
+ * with '-', 1 to 63 characters each, 64 characters in all (the kernel's HOST_NAME_MAX). */
+static gboolean
+check_hostname (const char *hostname, GError **error)
+{
+  g_auto (GStrv) labels = g_strsplit (hostname, ".", -1);
+  const char *why = NULL;
+
+  if (strlen (hostname) > 64)
+    why = "it is longer than 64 characters";
+  for (gsize i = 0; why == NULL && labels[i] != NULL; i++)
+    {
+      gsize length = strlen (labels[i]);
+
+      if (length == 0 || length > 63)
+        why = "each part between dots must have 1 to 63 characters";
+      else if (labels[i][0] == '-' || labels[i][length - 1] == '-')
+        why = "a part must not start or end with '-'";
+      for (gsize j = 0; why == NULL && j < length; j++)
+        if (!g_ascii_isalnum (labels[i][j]) && labels[i][j] != '-')
+          why = "it may contain only letters, digits, '-' and '.'";
+    }
+  if (why == NULL)
+    return TRUE;
+  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+               "invalid hostname \"%s\": %s", hostname, why);
+  return FALSE;
+}
+
+/* Labels are stored as KEY=VALUE strings, so a key must not be empty or contain '='. */
+static gboolean
+check_labels (GVariant *run_labels, GError **error)
+{
+  GVariantIter iter;
+  const char *key, *value;
+
+  if (run_labels == NULL)
+    return TRUE;
+  g_variant_iter_init (&iter, run_labels);
+  while (g_variant_iter_next (&iter, "{&s&s}", &key, &value))
+    if (*key == '\0' || strchr (key, '=') != NULL)
+      {
+        g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                     "invalid label key \"%s\": a key must not be empty or contain '='", key);
+        return FALSE;
+      }
+  return TRUE;
 }
 
 static JsonObject *
@@ -231,8 +350,11 @@ merge_labels (JsonObject *image_config, GVariant *run_labels)
       for (GList *l = members; l != NULL; l = l->next)
         {
           const char *v = get_string_member (image_labels, l->data);
-          if (v != NULL)
-            json_object_set_string_member (labels, l->data, v);
+          const char *k = l->data;
+
+          /* Such a key could not be stored; check_labels refuses it per run. */
+          if (v != NULL && *k != '\0' && strchr (k, '=') == NULL)
+            json_object_set_string_member (labels, k, v);
         }
     }
   if (run_labels != NULL)
@@ -284,10 +406,17 @@ sv_container_spec_merge_config (JsonObject *image_config, GVariant *options, con
   if (image != NULL)
     json_object_set_string_member (config, "Image", image);
 
+  if (!check_labels (labels, error))
+    return NULL;
+  if (hostname != NULL && *hostname != '\0' && !check_hostname (hostname, error))
+    return NULL;
+
   if (entrypoint != NULL)
     {
       g_autofree const char **strv = g_variant_get_strv (entrypoint, NULL);
-      set_strv_or_null (config, "Entrypoint", strv[0] != NULL ? strv_to_array (strv) : NULL);
+      /* As in docker, an Entrypoint of one empty string resets the image's. */
+      gboolean reset = strv[0] == NULL || (*strv[0] == '\0' && strv[1] == NULL);
+      set_strv_or_null (config, "Entrypoint", reset ? NULL : strv_to_array (strv));
     }
   else
     {
@@ -344,6 +473,8 @@ sv_container_spec_merge_config (JsonObject *image_config, GVariant *options, con
     json_object_set_string_member (config, "StopSignal",
                                    get_string_member (image_config, "StopSignal"));
 
+  if (!check_exec_size (config, error))
+    return NULL;
   return g_steal_pointer (&config);
 }
 
@@ -975,6 +1106,14 @@ sv_container_spec_generate (const SvContainerSpecInput *input, GError **error)
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
                    "no command specified for container %s: the image has no Cmd or Entrypoint, "
                    "so give a command",
+                   input->id);
+      json_object_unref (root);
+      return NULL;
+    }
+  if (*args[0] == '\0')
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "invalid command for container %s: the program name is an empty string",
                    input->id);
       json_object_unref (root);
       return NULL;

@@ -180,6 +180,8 @@ test_env_invalid (void)
     }
 }
 
+#define HOSTNAME_65 "abcdefghij.abcdefghij.abcdefghij.abcdefghij.abcdefghij.abcdefghij"
+
 static void
 test_options_invalid (void)
 {
@@ -192,6 +194,12 @@ test_options_invalid (void)
     { "{'Cmd': <'echo hi'>}", "Cmd" },
     { "{'Tty': <'yes'>}", "Tty" },
     { "{'WorkingDir': <'relative/dir'>, 'Cmd': <['true']>}", "relative/dir" },
+    { "{'Hostname': <'a/b'>}", "invalid hostname \"a/b\"" },
+    { "{'Hostname': <'-lead'>}", "-lead" },
+    { "{'Hostname': <'a..b'>}", "a..b" },
+    { "{'Hostname': <'" HOSTNAME_65 "'>}", "longer than 64" },
+    { "{'Labels': <{'a=b': 'c'}>}", "invalid label key \"a=b\"" },
+    { "{'Labels': <{'': 'c'}>}", "invalid label key \"\"" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -538,6 +546,112 @@ test_user_database_limits (Fixture *f, gconstpointer data)
   g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "/etc/passwd"));
   g_assert_nonnull (strstr (error->message, "larger than 4 MiB"));
+}
+
+/* 40000 entries merge in linear time, and the result keeps docker's order. */
+static void
+test_env_many (void)
+{
+  g_autoptr (GStrvBuilder) image_builder = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) run_builder = g_strv_builder_new ();
+  g_auto (GStrv) image_env = NULL;
+  g_auto (GStrv) run_env = NULL;
+  g_autoptr (JsonObject) image = json_object_new ();
+  g_autoptr (GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  g_autoptr (GVariant) variant = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) config = NULL;
+  JsonArray *env, *image_array = json_array_new ();
+  gint64 start;
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autofree char *entry = g_strdup_printf ("VAR%u=image", i);
+      json_array_add_string_element (image_array, entry);
+    }
+  for (guint i = 10000; i < 30000; i++)
+    {
+      g_autofree char *entry = g_strdup_printf ("VAR%u=run", i);
+      g_strv_builder_add (run_builder, entry);
+    }
+  run_env = g_strv_builder_end (run_builder);
+  json_object_set_array_member (image, "Env", image_array);
+  g_variant_builder_add (options, "{sv}", "Env",
+                         g_variant_new_strv ((const char *const *)run_env, -1));
+  g_variant_builder_add (options, "{sv}", "Cmd",
+                         g_variant_new_strv ((const char *[]){ "true" }, 1));
+  variant = g_variant_ref_sink (g_variant_builder_end (options));
+
+  start = g_get_monotonic_time ();
+  config = sv_container_spec_merge_config (image, variant, TEST_ID, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+
+  env = json_object_get_array_member (config, "Env");
+  g_assert_cmpuint (json_array_get_length (env), ==, 30000);
+  g_assert_cmpstr (json_array_get_string_element (env, 9999), ==, "VAR9999=image");
+  g_assert_cmpstr (json_array_get_string_element (env, 10000), ==, "VAR10000=run");
+  g_assert_cmpstr (json_array_get_string_element (env, 29999), ==, "VAR29999=run");
+}
+
+/* An entry longer than the kernel takes, or an environment larger than ARG_MAX, fails at
+ * create with the entry's name. */
+static void
+test_env_too_large (void)
+{
+  g_autofree char *value = g_strnfill (200 * 1024, 'x');
+  g_autofree char *entry = g_strconcat ("HUGE=", value, NULL);
+  g_autofree char *medium = g_strnfill (100 * 1024, 'y');
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) many = NULL;
+  const char *one[] = { entry, NULL };
+  g_autoptr (GVariant) options = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) config = NULL;
+
+  options = g_variant_ref_sink (g_variant_new_parsed ("{'Env': <%^as>, 'Cmd': <['true']>}", one));
+  config = sv_container_spec_merge_config (NULL, options, TEST_ID, &error);
+  g_assert_null (config);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "invalid environment entry HUGE:"));
+  g_clear_error (&error);
+  g_clear_pointer (&options, g_variant_unref);
+
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *item = g_strdup_printf ("M%u=%s", i, medium);
+      g_strv_builder_add (builder, item);
+    }
+  many = g_strv_builder_end (builder);
+  options = g_variant_ref_sink (
+      g_variant_new_parsed ("{'Env': <%^as>, 'Cmd': <['true']>}", (const char *const *)many));
+  config = sv_container_spec_merge_config (NULL, options, TEST_ID, &error);
+  g_assert_null (config);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "bytes a process may start with"));
+}
+
+/* A Cmd of one empty string has no program; an Entrypoint of one empty string resets the
+ * image's, as in docker. */
+static void
+test_empty_command (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) spec = NULL;
+  JsonArray *args;
+
+  spec = generate (f, "{\"Cmd\":[\"sh\"]}", "{'Cmd': <['']>}", G_MAXUINT64, &error);
+  g_assert_null (spec);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "empty string"));
+  g_clear_error (&error);
+
+  spec = generate (f, "{\"Entrypoint\":[\"/entry\"]}", "{'Entrypoint': <['']>, 'Cmd': <['id']>}",
+                   G_MAXUINT64, &error);
+  g_assert_no_error (error);
+  args = json_object_get_array_member (get_path (spec, "process", NULL), "args");
+  g_assert_cmpuint (json_array_get_length (args), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (args, 0), ==, "id");
 }
 
 static void
@@ -972,6 +1086,9 @@ main (int argc, char **argv)
   g_test_add_func ("/servin/container-spec/env-merging", test_env_merging);
   g_test_add_func ("/servin/container-spec/env-invalid", test_env_invalid);
   g_test_add_func ("/servin/container-spec/options-invalid", test_options_invalid);
+  g_test_add_func ("/servin/container-spec/env-many", test_env_many);
+  g_test_add_func ("/servin/container-spec/env-too-large", test_env_too_large);
+  ADD_FIXTURE_TEST ("/servin/container-spec/empty-command", test_empty_command);
   g_test_add_func ("/servin/container-spec/labels-stop-signal", test_labels_and_stop_signal);
   g_test_add_func ("/servin/container-spec/resources-invalid", test_resources_invalid);
   ADD_FIXTURE_TEST ("/servin/container-spec/resources-mapping", test_resources_mapping);
