@@ -228,8 +228,8 @@ merge_env (JsonArray *image_env, GVariant *run_env, GError **error)
 }
 
 /* Check that the process arguments and environment fit what execve accepts, so a container
- * that cannot start fails at create: each string at most MAX_ARG_STRLEN, all of them with
- * their pointers within ARG_MAX less room for the entries the spec adds. */
+ * that cannot start fails at create. Each string may have at most MAX_ARG_STRLEN bytes. All of
+ * them with their pointers must fit in ARG_MAX, less room for the entries the spec adds. */
 static gboolean
 check_exec_size (JsonObject *config, GError **error)
 {
@@ -352,7 +352,7 @@ merge_labels (JsonObject *image_config, GVariant *run_labels)
           const char *v = get_string_member (image_labels, l->data);
           const char *k = l->data;
 
-          /* Such a key could not be stored; check_labels refuses it per run. */
+          /* The record cannot store such a key, so it is dropped here and rejected per run. */
           if (v != NULL && *k != '\0' && strchr (k, '=') == NULL)
             json_object_set_string_member (labels, k, v);
         }

@@ -100,10 +100,10 @@ typedef struct
   /* A `start` of this client runs; its later requests wait so that the
    * replies stay in request order. */
   bool waiting;
-  /* The peer hung up or a reply to it failed: it gets no more replies and
-   * no more reads, but the request lines it sent before are still handled
-   * (a `kill` must not be lost because the reply to an earlier request
-   * could not be written). Removed once those are done. */
+  /* The peer hung up or a reply to it failed. The client gets no more
+   * replies or reads, but the request lines it sent before are still
+   * handled, so a `kill` is not lost when an earlier reply failed. The
+   * client is removed once those are done. */
   bool closed;
   int fds[4];
   size_t n_fds;

@@ -523,7 +523,7 @@ test_user_symlinks (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "symbolic links"));
 }
 
-/* A FIFO is refused without blocking, and a huge file is refused with its name. */
+/* A FIFO is skipped without blocking, and a file over 4 MiB is rejected with its name. */
 static void
 test_user_database_limits (Fixture *f, gconstpointer data)
 {
