@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "sv-engine-error.h"
+#include "sv-fs.h"
 #include "sv-sha256.h"
 
 struct _SvContentStore
@@ -200,6 +201,48 @@ sv_content_store_remove_blob (SvContentStore *self, const char *digest, GError *
   g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "cannot remove blob %s: %s", digest,
                g_strerror (errno));
   return FALSE;
+}
+
+GStrv
+sv_content_store_list_blobs (SvContentStore *self, GError **error)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->blob_dir, 0, error);
+  g_autoptr (GStrvBuilder) digests = g_strv_builder_new ();
+  const char *name;
+
+  if (dir == NULL)
+    return NULL;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *digest = g_strconcat ("sha256:", name, NULL);
+
+      if (sv_digest_is_valid (digest))
+        g_strv_builder_add (digests, digest);
+    }
+  return g_strv_builder_end (digests);
+}
+
+gboolean
+sv_content_store_clear_tmp (SvContentStore *self, GError **error)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->tmp_dir, 0, error);
+  const char *name;
+
+  if (dir == NULL)
+    return FALSE;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (self->tmp_dir, name, NULL);
+      guint64 size = sv_fs_tree_size (path);
+
+      if (!sv_fs_remove_tree (path, error))
+        return FALSE;
+      g_info ("Removed %s (%" G_GUINT64_FORMAT " bytes), left by an interrupted write or unpack",
+              path, size);
+    }
+  return TRUE;
 }
 
 SvBlobWriter *

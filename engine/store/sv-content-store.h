@@ -30,6 +30,12 @@ char *sv_content_store_add_bytes (SvContentStore *self, GBytes *bytes, const cha
                                   GError **error);
 /* NOT_FOUND when the blob is not there. */
 gboolean sv_content_store_remove_blob (SvContentStore *self, const char *digest, GError **error);
+/* The digests of the stored blobs, in no particular order. */
+GStrv sv_content_store_list_blobs (SvContentStore *self, GError **error);
+/* Removes everything in DATA_ROOT/tmp: the leftovers of writes and unpacks that a crash
+ * interrupted. Only while no writer or unpack of any store on this data root runs, so
+ * only when the program opening the stores is the data root's only user. */
+gboolean sv_content_store_clear_tmp (SvContentStore *self, GError **error);
 
 typedef struct _SvBlobWriter SvBlobWriter;
 

@@ -97,3 +97,28 @@ sv_fs_make_temp_dir (const char *parent, const char *prefix, GError **error)
 
   return g_steal_pointer (&template);
 }
+
+guint64
+sv_fs_tree_size (const char *path)
+{
+  g_autoptr (GDir) dir = NULL;
+  const char *name;
+  guint64 size = 0;
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    return 0;
+  if (S_ISREG (st.st_mode))
+    return st.st_size;
+  if (!S_ISDIR (st.st_mode))
+    return 0;
+
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      size += sv_fs_tree_size (child);
+    }
+  return size;
+}

@@ -16,4 +16,8 @@ gboolean sv_fs_remove_tree (const char *path, GError **error);
  * its path. */
 char *sv_fs_make_temp_dir (const char *parent, const char *prefix, GError **error);
 
+/* Returns the bytes in the regular files of a file or folder tree, without following
+ * symbolic links. Entries that cannot be read count as 0 bytes. */
+guint64 sv_fs_tree_size (const char *path);
+
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sv-engine-error.h"
+#include "sv-fs.h"
 #include "sv-image-private.h"
 #include "sv-manifest.h"
 #include "sv-reference.h"
@@ -25,6 +26,8 @@ struct _SvImageStore
   GMutex lock;
   GHashTable *images;     /* id -> SvImage */
   GHashTable *references; /* "name:tag" or "name@digest" -> id */
+  /* Set when a record could not be read at start, so its content is unknown. */
+  gboolean skipped_records;
 };
 
 enum
@@ -462,6 +465,7 @@ load_records (SvImageStore *self, GError **error)
       if (image == NULL)
         {
           g_warning ("skipping image record %s: %s", path, local_error->message);
+          self->skipped_records = TRUE;
           continue;
         }
       /* The key is owned by the image that the table holds. */
@@ -708,6 +712,31 @@ check_layers (SvImageStore *self, SvImage *image, GError **error)
   return TRUE;
 }
 
+/* Checks that the layers and the config and manifest blobs of @image are stored. */
+static gboolean
+check_content (SvImageStore *self, SvImage *image, GError **error)
+{
+  const char *manifest_digest = sv_image_get_manifest_digest (image);
+
+  if (!check_layers (self, image, error))
+    return FALSE;
+  if (!sv_content_store_has_blob (self->content, sv_image_get_id (image)))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND,
+                   "config blob of image %s is missing; store it before adding the image",
+                   sv_image_get_id (image));
+      return FALSE;
+    }
+  if (manifest_digest != NULL && !sv_content_store_has_blob (self->content, manifest_digest))
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND,
+                   "manifest blob %s of image %s is missing; store it before adding the image",
+                   manifest_digest, sv_image_get_id (image));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static SvImage *
 create_image (SvImageStore *self, const char *manifest_digest, const char *config_digest,
               GError **error)
@@ -765,7 +794,9 @@ sv_image_store_add (SvImageStore *self, const char *manifest_digest, const char 
   image = g_hash_table_lookup (self->images, config_digest);
   if (image != NULL)
     g_object_ref (image);
-  else if (save_record (self, created, error))
+  /* Checked again under the lock: sv_image_store_discard_unused() or the removal of
+   * another image may have removed content since create_image() checked it. */
+  else if (check_content (self, created, error) && save_record (self, created, error))
     {
       image = g_object_ref (created);
       g_hash_table_insert (self->images, (char *)sv_image_get_id (image), g_object_ref (image));
@@ -943,5 +974,105 @@ sv_image_store_remove (SvImageStore *self, const char *reference_or_id, gboolean
   g_mutex_unlock (&self->lock);
 
   events_emit (self, events);
+  return ok;
+}
+
+static void
+remove_layer_if_unused (SvImageStore *self, const char *diff_id)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (used_by_any (self, diff_id) || !sv_layer_store_has_layer (self->layers, diff_id))
+    return;
+
+  if (!sv_layer_store_remove_layer (self->layers, diff_id, &error))
+    g_warning ("cannot remove unused layer: %s", error->message);
+}
+
+void
+sv_image_store_discard_unused (SvImageStore *self, const char *const *diff_ids,
+                               const char *const *blob_digests)
+{
+  g_return_if_fail (SV_IS_IMAGE_STORE (self));
+
+  g_mutex_lock (&self->lock);
+  for (gsize i = 0; diff_ids != NULL && diff_ids[i]; i++)
+    remove_layer_if_unused (self, diff_ids[i]);
+  for (gsize i = 0; blob_digests != NULL && blob_digests[i]; i++)
+    remove_blob_if_unused (self, blob_digests[i]);
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+collect_layers_locked (SvImageStore *self, GError **error)
+{
+  g_auto (GStrv) diff_ids = sv_layer_store_list_layers (self->layers, error);
+
+  if (diff_ids == NULL)
+    return FALSE;
+
+  for (gsize i = 0; diff_ids[i]; i++)
+    {
+      g_autofree char *path = NULL;
+      guint64 size;
+
+      if (used_by_any (self, diff_ids[i]))
+        continue;
+      path = sv_layer_store_get_layer_path (self->layers, diff_ids[i]);
+      size = sv_fs_tree_size (path);
+      if (!sv_layer_store_remove_layer (self->layers, diff_ids[i], error))
+        return FALSE;
+      g_info ("Removed layer %s (%" G_GUINT64_FORMAT " bytes), which no image uses", diff_ids[i],
+              size);
+    }
+  return TRUE;
+}
+
+static gboolean
+collect_blobs_locked (SvImageStore *self, GError **error)
+{
+  g_auto (GStrv) digests = sv_content_store_list_blobs (self->content, error);
+
+  if (digests == NULL)
+    return FALSE;
+
+  for (gsize i = 0; digests[i]; i++)
+    {
+      g_autofree char *path = NULL;
+      guint64 size;
+
+      if (used_by_any (self, digests[i]))
+        continue;
+      path = sv_content_store_get_blob_path (self->content, digests[i]);
+      size = sv_fs_tree_size (path);
+      if (!sv_content_store_remove_blob (self->content, digests[i], error))
+        return FALSE;
+      g_info ("Removed blob %s (%" G_GUINT64_FORMAT " bytes), which no image uses", digests[i],
+              size);
+    }
+  return TRUE;
+}
+
+gboolean
+sv_image_store_collect_garbage (SvImageStore *self, GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (SV_IS_IMAGE_STORE (self), FALSE);
+
+  if (!sv_content_store_clear_tmp (self->content, error))
+    return FALSE;
+
+  if (self->skipped_records)
+    {
+      g_warning ("Keeping the layers and blobs that no image record names, because some "
+                 "records in %s could not be read",
+                 self->dir);
+      return TRUE;
+    }
+
+  g_mutex_lock (&self->lock);
+  ok = collect_layers_locked (self, error) && collect_blobs_locked (self, error);
+  g_mutex_unlock (&self->lock);
   return ok;
 }

@@ -49,4 +49,19 @@ gboolean sv_image_store_tag (SvImageStore *self, SvImage *image, const char *ref
 gboolean sv_image_store_remove (SvImageStore *self, const char *reference_or_id, gboolean force,
                                 GError **error);
 
+/* Removes the layers in diff_ids and the blobs in blob_digests (both nullable, NULL
+ * terminated) that no stored image uses. The check and the removal happen under the
+ * store's lock, so content of an image that another thread adds stays, and
+ * sv_image_store_add fails with NOT_FOUND for an image whose content went. Content that
+ * a running pull or load still needs but has not yet recorded in an image is not
+ * protected: the caller must know that nothing else relies on it. */
+void sv_image_store_discard_unused (SvImageStore *self, const char *const *diff_ids,
+                                    const char *const *blob_digests);
+
+/* Removes everything in the data root's tmp folder, then the layers and blobs that no
+ * image uses, and logs each removal with its size. Call it only as the data root's only
+ * user opens it, before any pull or load starts. When an image record could not be read
+ * at start, only the tmp folder is cleared, since that image's content is unknown. */
+gboolean sv_image_store_collect_garbage (SvImageStore *self, GError **error);
+
 G_END_DECLS

@@ -213,3 +213,24 @@ sv_layer_store_remove_layer (SvLayerStore *self, const char *diff_id, GError **e
   g_unlink (size_path);
   return sv_fs_remove_tree (doomed, error);
 }
+
+GStrv
+sv_layer_store_list_layers (SvLayerStore *self, GError **error)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->layer_dir, 0, error);
+  g_autoptr (GStrvBuilder) diff_ids = g_strv_builder_new ();
+  const char *name;
+
+  if (dir == NULL)
+    return NULL;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *diff_id = g_strconcat ("sha256:", name, NULL);
+
+      /* HEX.size files hold sizes and fail the digest check. */
+      if (sv_digest_is_valid (diff_id) && sv_layer_store_has_layer (self, diff_id))
+        g_strv_builder_add (diff_ids, diff_id);
+    }
+  return g_strv_builder_end (diff_ids);
+}

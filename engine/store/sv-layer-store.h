@@ -29,5 +29,7 @@ gboolean sv_layer_store_unpack (SvLayerStore *self, const char *blob_path,
                                 GError **error);
 /* NOT_FOUND when the layer is not there. */
 gboolean sv_layer_store_remove_layer (SvLayerStore *self, const char *diff_id, GError **error);
+/* The diff_ids of the unpacked layers, in no particular order. */
+GStrv sv_layer_store_list_layers (SvLayerStore *self, GError **error);
 
 G_END_DECLS

@@ -465,6 +465,104 @@ test_short_prefix (Fixture *f, gconstpointer data)
 }
 
 static void
+test_collect_garbage (Fixture *f, gconstpointer data)
+{
+  g_auto (TestImage) kept = { 0 };
+  g_auto (TestImage) unused = { 0 };
+  g_autoptr (SvImage) image = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = g_build_filename (f->root, "tmp", NULL);
+  g_autofree char *half_blob = g_build_filename (tmp, "blob-abc123", NULL);
+  g_autofree char *half_layer = g_build_filename (tmp, "layer-abc123", "etc", NULL);
+  g_autoptr (GDir) dir = NULL;
+
+  make_image (f, "kept\n", 1, &kept);
+  make_image (f, "unused\n", 1, &unused);
+  image = add_image (f, &kept, "servin/kept:1");
+  g_assert_true (g_file_set_contents (half_blob, "half", -1, NULL));
+  g_assert_cmpint (g_mkdir_with_parents (half_layer, 0700), ==, 0);
+
+  g_assert_true (sv_image_store_collect_garbage (f->images, &error));
+  g_assert_no_error (error);
+
+  dir = g_dir_open (tmp, 0, &error);
+  g_assert_no_error (error);
+  g_assert_null (g_dir_read_name (dir));
+
+  /* The content of the image that was never added goes. */
+  g_assert_false (sv_layer_store_has_layer (f->layers, unused.diff_id));
+  g_assert_false (sv_content_store_has_blob (f->content, unused.layer));
+  g_assert_false (sv_content_store_has_blob (f->content, unused.config));
+  g_assert_false (sv_content_store_has_blob (f->content, unused.manifest));
+
+  g_assert_true (sv_layer_store_has_layer (f->layers, kept.diff_id));
+  g_assert_true (sv_content_store_has_blob (f->content, kept.layer));
+  g_assert_true (sv_content_store_has_blob (f->content, kept.config));
+  g_assert_true (sv_content_store_has_blob (f->content, kept.manifest));
+}
+
+static void
+test_collect_garbage_unreadable_record (Fixture *f, gconstpointer data)
+{
+  g_auto (TestImage) t = { 0 };
+  g_autoptr (SvImage) image = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *record = g_build_filename (f->root, "images", "broken.json", NULL);
+
+  make_image (f, "unknown owner\n", 1, &t);
+  g_assert_true (g_file_set_contents (record, "{", -1, NULL));
+  close_stores (f);
+  g_test_expect_message ("ServinEngine", G_LOG_LEVEL_WARNING, "skipping image record*");
+  open_stores (f);
+  g_test_assert_expected_messages ();
+
+  /* A record that cannot be read may name this content, so it stays. */
+  g_test_expect_message ("ServinEngine", G_LOG_LEVEL_WARNING, "Keeping the layers*");
+  g_assert_true (sv_image_store_collect_garbage (f->images, &error));
+  g_assert_no_error (error);
+  g_assert_true (sv_layer_store_has_layer (f->layers, t.diff_id));
+  g_test_assert_expected_messages ();
+  g_assert_true (sv_content_store_has_blob (f->content, t.config));
+}
+
+static void
+test_discard_unused (Fixture *f, gconstpointer data)
+{
+  g_auto (TestImage) used = { 0 };
+  g_auto (TestImage) unused = { 0 };
+  g_autoptr (SvImage) image = NULL;
+  g_autoptr (SvImage) late = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *diff_ids[3] = { NULL, NULL, NULL };
+  const char *blobs[5] = { NULL, NULL, NULL, NULL, NULL };
+
+  make_image (f, "used\n", 1, &used);
+  make_image (f, "unused\n", 1, &unused);
+  image = add_image (f, &used, "servin/used:1");
+
+  diff_ids[0] = used.diff_id;
+  diff_ids[1] = unused.diff_id;
+  blobs[0] = used.config;
+  blobs[1] = used.layer;
+  blobs[2] = unused.config;
+  blobs[3] = unused.layer;
+  sv_image_store_discard_unused (f->images, diff_ids, blobs);
+
+  g_assert_true (sv_layer_store_has_layer (f->layers, used.diff_id));
+  g_assert_true (sv_content_store_has_blob (f->content, used.config));
+  g_assert_true (sv_content_store_has_blob (f->content, used.layer));
+  g_assert_false (sv_layer_store_has_layer (f->layers, unused.diff_id));
+  g_assert_false (sv_content_store_has_blob (f->content, unused.config));
+  g_assert_false (sv_content_store_has_blob (f->content, unused.layer));
+
+  /* Adding an image whose content was discarded fails instead of recording it. */
+  late = sv_image_store_add (f->images, unused.manifest, unused.config, NULL, &error);
+  g_assert_null (late);
+  g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND);
+  g_assert_cmpuint (f->added, ==, 1);
+}
+
+static void
 add_test (const char *path, void (*func) (Fixture *, gconstpointer))
 {
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down);
@@ -485,6 +583,10 @@ main (int argc, char **argv)
   add_test ("/servin/image-store/corrupt-references", test_corrupt_references);
   add_test ("/servin/image-store/add-missing-layer", test_add_missing_layer);
   add_test ("/servin/image-store/short-prefix", test_short_prefix);
+  add_test ("/servin/image-store/collect-garbage", test_collect_garbage);
+  add_test ("/servin/image-store/collect-garbage-unreadable-record",
+            test_collect_garbage_unreadable_record);
+  add_test ("/servin/image-store/discard-unused", test_discard_unused);
 
   return g_test_run ();
 }
