@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sv-engine-error.h"
 #include "sv-image-writer.h"
@@ -30,7 +31,9 @@ typedef struct
   SvContentStore *content;
   SvLayerStore *layers;
   SvImageStore *images;
-  const char *path;
+  const char *path; /* NULL when reading from fd */
+  int fd;
+  char *name; /* "image archive PATH", or "image archive" for a descriptor */
   GCancellable *cancellable;
 
   GHashTable *metadata;   /* "index.json", "manifest.json" -> GBytes */
@@ -54,6 +57,7 @@ pending_free (Pending *p)
 static void
 loader_clear (Loader *l)
 {
+  g_clear_pointer (&l->name, g_free);
   g_clear_pointer (&l->metadata, g_hash_table_unref);
   g_clear_pointer (&l->files, g_hash_table_unref);
   g_clear_pointer (&l->links, g_hash_table_unref);
@@ -78,8 +82,8 @@ set_invalid (Loader *l, GError **error, const char *format, ...)
   detail = g_strdup_vprintf (format, args);
   va_end (args);
 
-  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
-               "invalid image archive %s: %s", l->path, detail);
+  g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT, "invalid %s: %s", l->name,
+               detail);
   return FALSE;
 }
 
@@ -152,6 +156,8 @@ read_blob (Loader *l, struct archive *a, const char *name, gint64 size, GError *
 
   while ((r = archive_read_data_block (a, &buf, &len, &offset)) != ARCHIVE_EOF)
     {
+      if (r < ARCHIVE_WARN && g_cancellable_set_error_if_cancelled (l->cancellable, error))
+        return FALSE;
       if (r < ARCHIVE_WARN)
         return set_invalid (l, error, "cannot read %s: %s", name, archive_error_string (a));
       if (g_cancellable_set_error_if_cancelled (l->cancellable, error)
@@ -161,7 +167,7 @@ read_blob (Loader *l, struct archive *a, const char *name, gint64 size, GError *
 
   if (!sv_blob_writer_commit (writer, error))
     {
-      g_prefix_error (error, "cannot load %s from %s: ", name, l->path);
+      g_prefix_error (error, "cannot load %s from %s: ", name, l->name);
       return FALSE;
     }
 
@@ -198,10 +204,76 @@ read_member (Loader *l, struct archive *a, struct archive_entry *entry, GError *
                     error);
 }
 
+/* The source of an archive read from a descriptor. */
+typedef struct
+{
+  int fd;
+  GCancellable *cancellable;
+  guint8 buffer[READ_BLOCK];
+} FdSource;
+
+/* Reads the next block from the descriptor. It waits in poll() for the descriptor or the
+ * cancellable, so cancelling stops a load whose writer keeps a pipe open but writes
+ * nothing. */
+static la_ssize_t
+read_fd_source (struct archive *a, void *client_data, const void **buffer)
+{
+  FdSource *source = client_data;
+  GPollFD fds[2] = { { source->fd, G_IO_IN, 0 }, { -1, G_IO_IN, 0 } };
+  guint n_fds = 1;
+
+  if (source->cancellable != NULL && g_cancellable_make_pollfd (source->cancellable, &fds[1]))
+    n_fds = 2;
+
+  for (;;)
+    {
+      gssize n;
+
+      if (g_cancellable_is_cancelled (source->cancellable))
+        {
+          archive_set_error (a, ECANCELED, "the load was cancelled");
+          n = -1;
+        }
+      else if (g_poll (fds, n_fds, -1) < 0 && errno != EINTR)
+        {
+          archive_set_error (a, errno, "cannot wait for the archive descriptor: %s",
+                             g_strerror (errno));
+          n = -1;
+        }
+      else if (fds[0].revents == 0)
+        continue;
+      else if ((n = read (source->fd, source->buffer, sizeof source->buffer)) < 0)
+        {
+          if (errno == EINTR || errno == EAGAIN)
+            continue;
+          archive_set_error (a, errno, "cannot read the archive descriptor: %s",
+                             g_strerror (errno));
+        }
+
+      if (n_fds == 2)
+        g_cancellable_release_fd (source->cancellable);
+      *buffer = source->buffer;
+      return n;
+    }
+}
+
+static int
+open_archive (Loader *l, struct archive *a, FdSource **fd_source)
+{
+  if (l->path != NULL)
+    return archive_read_open_filename (a, l->path, READ_BLOCK);
+
+  *fd_source = g_new0 (FdSource, 1);
+  (*fd_source)->fd = l->fd;
+  (*fd_source)->cancellable = l->cancellable;
+  return archive_read_open (a, *fd_source, NULL, read_fd_source, NULL);
+}
+
 static gboolean
 read_archive (Loader *l, GError **error)
 {
   struct archive *a = archive_read_new ();
+  g_autofree FdSource *fd_source = NULL;
   struct archive_entry *entry;
   gboolean ok = TRUE;
   int r;
@@ -218,12 +290,12 @@ read_archive (Loader *l, GError **error)
       return FALSE;
     }
 
-  if (archive_read_open_filename (a, l->path, READ_BLOCK) != ARCHIVE_OK)
+  if (open_archive (l, a, &fd_source) != ARCHIVE_OK)
     {
       int code = archive_errno (a) == ENOENT ? SV_ENGINE_ERROR_NOT_FOUND
                                              : SV_ENGINE_ERROR_INVALID_ARGUMENT;
 
-      g_set_error (error, SV_ENGINE_ERROR, code, "cannot open image archive %s: %s", l->path,
+      g_set_error (error, SV_ENGINE_ERROR, code, "cannot open %s: %s", l->name,
                    archive_error_string (a));
       archive_read_free (a);
       return FALSE;
@@ -231,10 +303,10 @@ read_archive (Loader *l, GError **error)
 
   while (ok && (r = archive_read_next_header (a, &entry)) != ARCHIVE_EOF)
     {
-      if (r < ARCHIVE_WARN)
-        ok = set_invalid (l, error, "%s", archive_error_string (a));
-      else if (g_cancellable_set_error_if_cancelled (l->cancellable, error))
+      if (g_cancellable_set_error_if_cancelled (l->cancellable, error))
         ok = FALSE;
+      else if (r < ARCHIVE_WARN)
+        ok = set_invalid (l, error, "%s", archive_error_string (a));
       else
         ok = read_member (l, a, entry, error);
     }
@@ -344,7 +416,7 @@ entry_reference (Loader *l, JsonObject *entry, GError **error)
   ref = sv_reference_parse (name, error);
   if (ref == NULL)
     {
-      g_prefix_error (error, "invalid image archive %s: ", l->path);
+      g_prefix_error (error, "invalid %s: ", l->name);
       return NULL;
     }
   return sv_reference_to_string (ref);
@@ -385,7 +457,7 @@ load_index_entry (Loader *l, const SvDescriptor *descriptor, GStrv references, G
   chosen = sv_manifest_choose_platform (index, NULL, error);
   if (chosen == NULL)
     {
-      g_prefix_error (error, "cannot load %s: ", l->path);
+      g_prefix_error (error, "cannot load %s: ", l->name);
       return FALSE;
     }
   return load_index_entry (l, chosen, references, error);
@@ -400,9 +472,8 @@ load_oci (Loader *l, GBytes *index_bytes, GError **error)
   guint loaded = 0;
 
   if (index == NULL || index->kind != SV_MANIFEST_KIND_INDEX)
-    return index == NULL
-               ? (g_prefix_error (error, "invalid image archive %s: index.json: ", l->path), FALSE)
-               : set_invalid (l, error, "index.json is not an image index");
+    return index == NULL ? (g_prefix_error (error, "invalid %s: index.json: ", l->name), FALSE)
+                         : set_invalid (l, error, "index.json is not an image index");
 
   /* sv_manifest_parse keeps no annotations, so they are read from the same document. */
   json_parser_load_from_data (parser, g_bytes_get_data (index_bytes, NULL),
@@ -551,7 +622,7 @@ load_docker_image (Loader *l, JsonObject *item, GError **error)
       g_autofree char *full = NULL;
 
       if (ref == NULL)
-        return g_prefix_error (error, "invalid image archive %s: ", l->path), FALSE;
+        return g_prefix_error (error, "invalid %s: ", l->name), FALSE;
       full = sv_reference_to_string (ref);
       g_strv_builder_add (refs, full);
     }
@@ -569,7 +640,7 @@ load_docker (Loader *l, GBytes *bytes, GError **error)
 
   if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
                                    error))
-    return g_prefix_error (error, "invalid image archive %s: manifest.json: ", l->path), FALSE;
+    return g_prefix_error (error, "invalid %s: manifest.json: ", l->name), FALSE;
 
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
@@ -591,16 +662,23 @@ load_docker (Loader *l, GBytes *bytes, GError **error)
   return TRUE;
 }
 
+/* Removes the blobs this load added, but keeps the blobs of the loaded images when
+ * keep_used is set. The image store removes only what no image uses, so content that a
+ * load or pull running at the same time recorded in an image stays. */
 static void
 remove_new_blobs (Loader *l, gboolean keep_used)
 {
+  g_autoptr (GStrvBuilder) doomed = g_strv_builder_new ();
+  g_auto (GStrv) digests = NULL;
   GHashTableIter iter;
   gpointer digest;
 
   g_hash_table_iter_init (&iter, l->new_blobs);
   while (g_hash_table_iter_next (&iter, &digest, NULL))
     if (!keep_used || !g_hash_table_contains (l->used_blobs, digest))
-      sv_content_store_remove_blob (l->content, digest, NULL);
+      g_strv_builder_add (doomed, digest);
+  digests = g_strv_builder_end (doomed);
+  sv_image_store_discard_unused (l->images, NULL, (const char *const *)digests);
 }
 
 static void
@@ -608,9 +686,10 @@ roll_back (Loader *l, GPtrArray *added_ids)
 {
   for (guint i = 0; added_ids && i < added_ids->len; i++)
     sv_image_store_remove (l->images, added_ids->pdata[i], TRUE, NULL);
-  for (guint i = 0; i < l->new_layers->len; i++)
-    if (sv_layer_store_has_layer (l->layers, l->new_layers->pdata[i]))
-      sv_layer_store_remove_layer (l->layers, l->new_layers->pdata[i], NULL);
+
+  g_ptr_array_add (l->new_layers, NULL);
+  sv_image_store_discard_unused (l->images, (const char *const *)l->new_layers->pdata, NULL);
+  g_ptr_array_remove_index (l->new_layers, l->new_layers->len - 1);
   remove_new_blobs (l, FALSE);
 }
 
@@ -642,9 +721,9 @@ add_pending (Loader *l, GStrvBuilder *loaded, GPtrArray *added_ids, GError **err
   return TRUE;
 }
 
-GStrv
-sv_image_load_archive (SvContentStore *content, SvLayerStore *layers, SvImageStore *images,
-                       const char *path, GCancellable *cancellable, GError **error)
+static GStrv
+load_archive (SvContentStore *content, SvLayerStore *layers, SvImageStore *images, const char *path,
+              int fd, GCancellable *cancellable, GError **error)
 {
   g_auto (Loader) l = { 0 };
   g_autoptr (GStrvBuilder) loaded = g_strv_builder_new ();
@@ -656,6 +735,8 @@ sv_image_load_archive (SvContentStore *content, SvLayerStore *layers, SvImageSto
   l.layers = layers;
   l.images = images;
   l.path = path;
+  l.fd = fd;
+  l.name = path != NULL ? g_strconcat ("image archive ", path, NULL) : g_strdup ("image archive");
   l.cancellable = cancellable;
   l.metadata
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
@@ -693,4 +774,41 @@ sv_image_load_archive (SvContentStore *content, SvLayerStore *layers, SvImageSto
   /* Blobs of other platforms and of indexes are not kept. */
   remove_new_blobs (&l, TRUE);
   return g_strv_builder_end (loaded);
+}
+
+GStrv
+sv_image_load_archive (SvContentStore *content, SvLayerStore *layers, SvImageStore *images,
+                       const char *path, GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  return load_archive (content, layers, images, path, -1, cancellable, error);
+}
+
+GStrv
+sv_image_load_archive_fd (SvContentStore *content, SvLayerStore *layers, SvImageStore *images,
+                          int fd, GCancellable *cancellable, GError **error)
+{
+  int flags;
+
+  g_return_val_if_fail (fd >= 0, NULL);
+
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                   "cannot read the image archive descriptor: %s", g_strerror (saved_errno));
+      return NULL;
+    }
+  if ((flags & O_PATH) == O_PATH || (flags & O_ACCMODE) == O_WRONLY)
+    {
+      g_set_error_literal (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
+                           "the archive descriptor is not open for reading: open the archive "
+                           "for reading and pass that descriptor");
+      return NULL;
+    }
+
+  return load_archive (content, layers, images, NULL, fd, cancellable, error);
 }

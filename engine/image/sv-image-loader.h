@@ -23,4 +23,11 @@ G_BEGIN_DECLS
 GStrv sv_image_load_archive (SvContentStore *content, SvLayerStore *layers, SvImageStore *images,
                              const char *path, GCancellable *cancellable, GError **error);
 
+/* Loads the images of an archive read from fd, as sv_image_load_archive() does, with
+ * messages that name no path. Fails with INVALID_ARGUMENT when fd is open only for
+ * writing or with O_PATH. Reads fd from its current offset and does not close it. Blocks
+ * until the archive ends, so call it from a worker thread when the writer may be slow. */
+GStrv sv_image_load_archive_fd (SvContentStore *content, SvLayerStore *layers, SvImageStore *images,
+                                int fd, GCancellable *cancellable, GError **error);
+
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -475,6 +476,52 @@ test_bad_archives (Fixture *f, gconstpointer data)
   assert_store_empty (f);
 }
 
+/* Loading from a descriptor reads only what the descriptor allows, and names no path. */
+static void
+test_load_from_descriptor (Fixture *f, gconstpointer data)
+{
+  g_autofree char *tar = write_layout_tar (f, "servin/fd:1", FALSE, SV_LAYER_COMPRESSION_GZIP);
+  g_autofree char *garbage = g_build_filename (f->root, "garbage.tar", NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) refs = NULL;
+  const int refused_modes[] = { O_WRONLY, O_PATH };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused_modes); i++)
+    {
+      g_auto (SvFd) fd = open (tar, refused_modes[i] | O_CLOEXEC);
+
+      g_assert_cmpint (fd, >=, 0);
+      refs = sv_image_load_archive_fd (f->content, f->layers, f->images, fd, NULL, &error);
+      g_assert_null (refs);
+      g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "not open for reading"));
+      g_clear_error (&error);
+    }
+  assert_store_empty (f);
+
+  g_assert_true (g_file_set_contents (garbage, "this is not an archive", -1, NULL));
+  {
+    g_auto (SvFd) fd = open (garbage, O_RDONLY | O_CLOEXEC);
+
+    refs = sv_image_load_archive_fd (f->content, f->layers, f->images, fd, NULL, &error);
+    g_assert_null (refs);
+    g_assert_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT);
+    g_assert_null (strstr (error->message, garbage));
+    g_assert_nonnull (strstr (error->message, "image archive"));
+    g_clear_error (&error);
+  }
+
+  {
+    g_auto (SvFd) fd = open (tar, O_RDONLY | O_CLOEXEC);
+
+    refs = sv_image_load_archive_fd (f->content, f->layers, f->images, fd, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_strv_length (refs), ==, 1);
+    g_assert_cmpstr (refs[0], ==, "docker.io/servin/fd:1");
+    check_loaded_image (f, "servin/fd:1", "amd64");
+  }
+}
+
 /* The format of `docker save` before OCI layouts: manifest.json naming its files. */
 static void
 test_docker_archive (Fixture *f, gconstpointer data)
@@ -675,6 +722,7 @@ main (int argc, char **argv)
   add_test ("/servin/image-loader/tampered-blob", test_tampered_blob);
   add_test ("/servin/image-loader/bad-archives", test_bad_archives);
   add_test ("/servin/image-loader/docker-archive", test_docker_archive);
+  add_test ("/servin/image-loader/load-from-descriptor", test_load_from_descriptor);
   add_test ("/servin/image-loader/sample-archive", test_sample_archive);
 
   return g_test_run ();
