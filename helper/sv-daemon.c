@@ -46,6 +46,8 @@ struct _SvDaemon
 
   GHashTable *container_objects; /* SvContainer* -> SvContainerObject* */
   GHashTable *image_objects;     /* image id -> SvImageObject* */
+  GHashTable *exported_images;   /* image id -> the SvImage its exported object shows */
+  GMainContext *main_context;    /* where D-Bus objects are exported */
   GHashTable *jobs;              /* object path -> SvJob* */
   guint next_job_number;
 };
@@ -59,6 +61,8 @@ sv_daemon_finalize (GObject *object)
 
   g_clear_pointer (&self->container_objects, g_hash_table_unref);
   g_clear_pointer (&self->image_objects, g_hash_table_unref);
+  g_clear_pointer (&self->exported_images, g_hash_table_unref);
+  g_clear_pointer (&self->main_context, g_main_context_unref);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_object (&self->manager);
   g_clear_object (&self->manager_object);
@@ -85,6 +89,8 @@ sv_daemon_init (SvDaemon *self)
 {
   self->container_objects = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->image_objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->exported_images = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->main_context = g_main_context_ref_thread_default ();
   self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
@@ -132,34 +138,121 @@ image_id (SvImage *image)
 }
 
 static void
-on_image_added (SvImageStore *store, SvImage *image, SvDaemon *self)
+unexport_image (SvDaemon *self, const char *id)
 {
-  SvImageObject *object = sv_image_object_new (self->images, self->containers, image,
-                                                   self->authority);
+  g_autofree char *path = sv_image_object_path_for (id);
+
+  g_dbus_object_manager_server_unexport (self->object_manager, path);
+  g_hash_table_remove (self->image_objects, id);
+  g_hash_table_remove (self->exported_images, id);
+}
+
+static void
+export_image (SvDaemon *self, SvImage *image)
+{
+  SvImageObject *object
+      = sv_image_object_new (self->images, self->containers, image, self->authority);
 
   g_hash_table_replace (self->image_objects, image_id (image), object);
+  g_hash_table_replace (self->exported_images, image_id (image), g_object_ref (image));
   g_dbus_object_manager_server_export (
       self->object_manager, G_DBUS_OBJECT_SKELETON (sv_image_object_get_object (object)));
+}
+
+/* Makes the exported object of image @id match the store: exported while the store has
+ * the image, showing its current tags, and gone once it is removed. Reading the store's
+ * state, not the signal that led here, keeps the result right when changes from several
+ * threads arrive out of order. Runs on the main context only. */
+static void
+sync_image (SvDaemon *self, const char *id)
+{
+  g_autoptr (SvImage) image = sv_image_store_lookup (self->images, id, NULL);
+  SvImageObject *object = g_hash_table_lookup (self->image_objects, id);
+  SvImage *exported = g_hash_table_lookup (self->exported_images, id);
+
+  if (image == NULL)
+    {
+      if (object != NULL)
+        unexport_image (self, id);
+      return;
+    }
+
+  if (object != NULL && exported == image)
+    {
+      sv_image_object_sync (object);
+      return;
+    }
+
+  /* The image was removed and added again since the object was exported. */
+  if (object != NULL)
+    unexport_image (self, id);
+  export_image (self, image);
+}
+
+typedef struct
+{
+  SvDaemon *daemon;
+  char *id;
+} ImageSync;
+
+static void
+image_sync_free (ImageSync *sync)
+{
+  g_object_unref (sync->daemon);
+  g_free (sync->id);
+  g_free (sync);
+}
+
+static gboolean
+on_image_sync_idle (gpointer user_data)
+{
+  ImageSync *sync = user_data;
+
+  sync_image (sync->daemon, sync->id);
+  return G_SOURCE_REMOVE;
+}
+
+/* The image store emits its signals in the thread that made the change, which is a
+ * worker thread for a Load. D-Bus objects are exported from the main context only, so
+ * a change from another thread is synced from there, later. */
+static void
+queue_image_sync (SvDaemon *self, SvImage *image)
+{
+  g_autofree char *id = image_id (image);
+  g_autoptr (GSource) source = NULL;
+  ImageSync *sync;
+
+  if (g_main_context_is_owner (self->main_context))
+    {
+      sync_image (self, id);
+      return;
+    }
+
+  sync = g_new0 (ImageSync, 1);
+  sync->daemon = g_object_ref (self);
+  sync->id = g_steal_pointer (&id);
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, on_image_sync_idle, sync, (GDestroyNotify)image_sync_free);
+  g_source_attach (source, self->main_context);
+}
+
+static void
+on_image_added (SvImageStore *store, SvImage *image, SvDaemon *self)
+{
+  queue_image_sync (self, image);
 }
 
 static void
 on_image_removed (SvImageStore *store, SvImage *image, SvDaemon *self)
 {
-  g_autofree char *id = image_id (image);
-  g_autofree char *path = sv_image_object_path_for (id);
-
-  g_dbus_object_manager_server_unexport (self->object_manager, path);
-  g_hash_table_remove (self->image_objects, id);
+  queue_image_sync (self, image);
 }
 
 static void
 on_image_changed (SvImageStore *store, SvImage *image, SvDaemon *self)
 {
-  g_autofree char *id = image_id (image);
-  SvImageObject *object = g_hash_table_lookup (self->image_objects, id);
-
-  if (object != NULL)
-    sv_image_object_sync (object);
+  queue_image_sync (self, image);
 }
 
 /* Jobs */
@@ -422,6 +515,87 @@ on_handle_pull (SvDBusManager *manager,
   return TRUE;
 }
 
+/* A Load running in a worker thread. */
+typedef struct
+{
+  SvContentStore *content;
+  SvLayerStore *layers;
+  SvImageStore *images;
+  SvDBusManager *manager;
+  GDBusMethodInvocation *invocation; /* owned until the call is completed */
+  int fd;
+  GCancellable *cancellable; /* cancelled when the caller leaves the bus */
+  guint watch_id;
+} LoadData;
+
+static void
+load_data_free (LoadData *data)
+{
+  g_object_unref (data->content);
+  g_object_unref (data->layers);
+  g_object_unref (data->images);
+  g_object_unref (data->manager);
+  g_clear_object (&data->invocation);
+  sv_fd_close (data->fd);
+  g_object_unref (data->cancellable);
+  g_free (data);
+}
+
+/* Each load has a thread of its own, not one of GTask's shared pool, because a caller
+ * can keep a load waiting on a pipe for as long as it stays on the bus, and the pool's
+ * few threads also unpack the layers of pulls. */
+static gpointer
+load_in_thread (gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  LoadData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  GStrv references;
+
+  references = sv_image_load_archive_fd (data->content, data->layers, data->images, data->fd,
+                                         data->cancellable, &error);
+  if (references == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, references, (GDestroyNotify)g_strfreev);
+  return NULL;
+}
+
+static void
+on_load_caller_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  LoadData *data = user_data;
+
+  g_info ("Cancelling the load for %s, which left the bus", name);
+  g_cancellable_cancel (data->cancellable);
+}
+
+/* Runs on the main context, after the images the load added were exported. */
+static void
+on_load_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LoadData *data = g_task_get_task_data (G_TASK (result));
+  g_autofree char *sender = g_strdup (g_dbus_method_invocation_get_sender (data->invocation));
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) references = g_task_propagate_pointer (G_TASK (result), &error);
+
+  /* The last reference to the task may go in the load's thread, so the watch, which
+   * calls back on the main context, ends here. */
+  g_clear_handle_id (&data->watch_id, g_bus_unwatch_name);
+
+  if (references == NULL)
+    {
+      sv_helper_return_error (g_steal_pointer (&data->invocation), error);
+      return;
+    }
+
+  g_info ("Loaded an image archive for %s: %u references", sender, g_strv_length (references));
+  sv_dbus_manager_complete_load (data->manager, g_steal_pointer (&data->invocation),
+                                 (const char *const *)references);
+}
+
+/* The load reads the archive in a worker thread, so a slow or stalled writer of the
+ * descriptor never holds up other requests. */
 static gboolean
 on_handle_load (SvDBusManager *manager,
                 GDBusMethodInvocation *invocation,
@@ -432,10 +606,11 @@ on_handle_load (SvDBusManager *manager,
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
   GUnixFDList *fd_list = g_dbus_message_get_unix_fd_list (message);
   g_autoptr (GError) error = NULL;
-  g_auto (GStrv) references = NULL;
-  g_autofree char *fd_path = NULL;
-  g_auto (SvFd) fd = -1;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GThread) thread = NULL;
+  LoadData *data;
   int index = g_variant_get_handle (archive);
+  int fd;
 
   if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
     {
@@ -452,25 +627,31 @@ on_handle_load (SvDBusManager *manager,
       return TRUE;
     }
 
-  /* NOTE: the load runs on the main loop, so servind handles no other
-   * request while a large archive unpacks. */
-  fd_path = g_strdup_printf ("/proc/self/fd/%d", fd);
   g_info ("Loading an image archive for %s", g_dbus_method_invocation_get_sender (invocation));
-  references = sv_image_load_archive (self->content, self->layers, self->images, fd_path, NULL,
-                                      &error);
-  if (references == NULL)
-    {
-      /* The loader names the archive by its descriptor path, which means nothing to the caller. */
-      g_autofree char *spaced_path = g_strconcat (" ", fd_path, NULL);
-      g_auto (GStrv) parts = g_strsplit (error->message, spaced_path, -1);
-      g_autofree char *message = g_strjoinv ("", parts);
+  data = g_new0 (LoadData, 1);
+  data->content = g_object_ref (self->content);
+  data->layers = g_object_ref (self->layers);
+  data->images = g_object_ref (self->images);
+  data->manager = g_object_ref (manager);
+  /* The handler owns @invocation and hands it to the task, which completes it. */
+  data->invocation = invocation;
+  data->fd = fd;
+  data->cancellable = g_cancellable_new ();
 
-      g_free (error->message);
-      error->message = g_steal_pointer (&message);
-      sv_helper_return_error (invocation, error);
-      return TRUE;
+  task = g_task_new (self, NULL, on_load_done, NULL);
+  g_task_set_source_tag (task, on_handle_load);
+  g_task_set_task_data (task, data, (GDestroyNotify)load_data_free);
+  data->watch_id = g_bus_watch_name_on_connection (
+      self->connection, g_dbus_method_invocation_get_sender (invocation),
+      G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_load_caller_vanished, data, NULL);
+
+  thread = g_thread_try_new ("sv-load", load_in_thread, g_object_ref (task), &error);
+  if (thread == NULL)
+    {
+      g_prefix_error (&error, "cannot start a thread to load the image archive: ");
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
     }
-  sv_dbus_manager_complete_load (manager, invocation, (const char *const *) references);
   return TRUE;
 }
 
@@ -495,6 +676,10 @@ sv_daemon_new (SvConfig *config, GError **error)
     return NULL;
   self->images = sv_image_store_new (self->content, self->layers, data_root, error);
   if (self->images == NULL)
+    return NULL;
+  /* servind is the only user of its data root, and no pull or load runs yet, so the
+   * files in the tmp folder and the content no image uses are leftovers of a crash. */
+  if (!sv_image_store_collect_garbage (self->images, error))
     return NULL;
   self->containers = sv_container_store_new (config, self->images, self->layers, error);
   if (self->containers == NULL)
@@ -534,7 +719,7 @@ sv_daemon_export (SvDaemon *self, GDBusConnection *connection, GError **error)
 
   images = sv_image_store_list (self->images);
   for (guint i = 0; i < images->len; i++)
-    on_image_added (self->images, g_ptr_array_index (images, i), self);
+    export_image (self, g_ptr_array_index (images, i));
   g_signal_connect_object (self->images, "image-added", G_CALLBACK (on_image_added), self, 0);
   g_signal_connect_object (self->images, "image-removed", G_CALLBACK (on_image_removed), self, 0);
   g_signal_connect_object (self->images, "image-changed", G_CALLBACK (on_image_changed), self, 0);
