@@ -336,6 +336,27 @@ on_handle_wait (SvDBusContainer *iface, GDBusMethodInvocation *invocation, SvCon
   return TRUE;
 }
 
+/* Reads the Logs option @key into @value, which keeps its default when the option is
+ * absent. INVALID_ARGUMENT names the option when it has another type than @type. */
+static gboolean
+lookup_logs_option (GVariant *options, const char *key, const char *type, const char *type_name,
+                    gpointer value, GError **error)
+{
+  g_autoptr (GVariant) variant = g_variant_lookup_value (options, key, NULL);
+
+  if (variant == NULL)
+    return TRUE;
+  if (!g_variant_is_of_type (variant, G_VARIANT_TYPE (type)))
+    {
+      g_set_error (error, SV_DBUS_ERROR, SV_DBUS_ERROR_INVALID_ARGUMENT,
+                   "invalid Logs option %s: expected %s (%s), got type %s", key, type_name, type,
+                   g_variant_get_type_string (variant));
+      return FALSE;
+    }
+  g_variant_get (variant, type, value);
+  return TRUE;
+}
+
 static gboolean
 on_handle_logs (SvDBusContainer *iface,
                 GDBusMethodInvocation *invocation,
@@ -343,12 +364,19 @@ on_handle_logs (SvDBusContainer *iface,
                 SvContainerObject *self)
 {
   g_autoptr (GError) error = NULL;
-  int tail = -1;
+  gboolean follow = FALSE;
+  gboolean timestamps = FALSE;
+  gint32 tail = -1;
   int fd;
 
-  g_variant_lookup (options, "Tail", "i", &tail);
-  fd = sv_container_open_logs (self->container, lookup_bool_option (options, "Follow"),
-                               lookup_bool_option (options, "Timestamps"), tail, &error);
+  if (!lookup_logs_option (options, "Tail", "i", "an int32", &tail, &error)
+      || !lookup_logs_option (options, "Follow", "b", "a boolean", &follow, &error)
+      || !lookup_logs_option (options, "Timestamps", "b", "a boolean", &timestamps, &error))
+    {
+      sv_helper_return_error (invocation, error);
+      return TRUE;
+    }
+  fd = sv_container_open_logs (self->container, follow, timestamps, tail, &error);
   if (fd < 0)
     sv_helper_return_error (invocation, error);
   else
