@@ -1,21 +1,59 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The default seccomp profile in real containers, with servin-runtime and
 with runc: the filter is loaded, a syscall outside the allowlist fails with
-EPERM, everyday commands still work, --security-opt seccomp=unconfined turns
-the filter off, and a missing or broken profile file stops the container
-with an error that names the file."""
+EPERM, everyday commands and glibc threads still work, --security-opt
+seccomp=unconfined turns the filter off, and a missing or broken profile file
+stops the container with an error that names the file."""
 
+import json
 import os
 import shutil
 import subprocess
+import uuid
 
 import pytest
 
-from servin_testlib.servind import SAMPLE_ARCHIVE, SERVIN, SERVIND, SOURCE_ROOT, Servind
+import runtime_bundle
+from servin_testlib.servind import BUILD_ROOT, SAMPLE_ARCHIVE, SERVIN, SERVIND, SOURCE_ROOT, Servind
 
 SAMPLE = "servin/sample"
 USAGE_EXIT = 125
 RUNC = shutil.which("runc", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+CC = shutil.which("cc")
+SERVIN_RUNTIME = os.path.join(BUILD_ROOT, "engine", "runtime", "servin-runtime")
+
+# glibc 2.34 and later try clone3 first for a thread and fall back to clone on ENOSYS.
+THREAD_PROGRAM = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void *
+thread_main (void *arg)
+{
+  return arg;
+}
+
+int
+main (void)
+{
+  pthread_t thread;
+  void *result;
+  int status;
+  pid_t pid;
+
+  if (pthread_create (&thread, NULL, thread_main, (void *)42) != 0)
+    return 1;
+  pthread_join (thread, &result);
+  pid = fork ();
+  if (pid == 0)
+    _exit (7);
+  waitpid (pid, &status, 0);
+  printf ("thread %ld fork %d\n", (long)result, WEXITSTATUS (status));
+  return 0;
+}
+"""
 
 pytestmark = pytest.mark.skipif(not os.path.exists(SERVIND),
                                 reason="servind is not built in this tree")
@@ -132,3 +170,39 @@ def test_broken_profile_is_an_error(bus, tmp_path, monkeypatch, contents, messag
         assert out.stdout.decode().split() == ["Seccomp:", "2"]
     finally:
         servind.cleanup()
+
+
+def find_config(state):
+    for root, _dirs, files in os.walk(state):
+        if "config.json" in files:
+            with open(os.path.join(root, "config.json")) as f:
+                return json.load(f)
+    raise AssertionError(f"no config.json below {state}")
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler to build the thread test program")
+def test_glibc_threads_under_engine_filter(daemon, tmp_path):
+    """The engine's linux.seccomp runs a static glibc program that starts a thread and forks."""
+    out = daemon.servin("run", "-d", SAMPLE, "sleep", "30")
+    assert out.returncode == 0, out.stderr.decode()
+    seccomp = find_config(daemon.state)["linux"]["seccomp"]
+    assert seccomp["defaultAction"] == "SCMP_ACT_ERRNO"
+
+    source = tmp_path / "thread.c"
+    source.write_text(THREAD_PROGRAM)
+    rootfs = tmp_path / "bundle" / "rootfs"
+    runtime_bundle.make_rootfs(str(rootfs))
+    build = subprocess.run([CC, "-static", "-pthread", "-o", str(rootfs / "thread"), str(source)],
+                           capture_output=True, text=True)
+    if build.returncode != 0:
+        pytest.skip("cannot link a static glibc program: " + build.stderr)
+    config = runtime_bundle.make_config(["/thread"], str(rootfs))
+    config["linux"]["seccomp"] = seccomp
+    runtime_bundle.write_bundle(str(tmp_path / "bundle"), config)
+
+    runtime = RUNC if daemon.runtime == "runc" else SERVIN_RUNTIME
+    out = subprocess.run([runtime, "run", "--bundle", str(tmp_path / "bundle"),
+                          "svt-" + uuid.uuid4().hex[:8]], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "thread 42 fork 7"
