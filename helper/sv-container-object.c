@@ -7,6 +7,7 @@
 
 #include "sv-dbus-error.h"
 #include "sv-helper-error.h"
+#include "sv-helper-options.h"
 
 /* One container on the bus: the engine's SvContainer, with its properties
  * mirrored onto the org.servin.Servin1.Container skeleton and its methods
@@ -124,14 +125,6 @@ on_container_notify (SvContainer *container, GParamSpec *pspec, SvContainerObjec
   sync_properties (self);
 }
 
-static gboolean
-lookup_bool_option (GVariant *options, const char *key)
-{
-  gboolean value = FALSE;
-
-  g_variant_lookup (options, key, "b", &value);
-  return value;
-}
 
 static void
 return_fd (GDBusMethodInvocation *invocation, int fd)
@@ -305,7 +298,13 @@ on_handle_remove (SvDBusContainer *iface,
                   SvContainerObject *self)
 {
   g_autoptr (GError) error = NULL;
-  gboolean force = lookup_bool_option (options, "Force");
+  gboolean force = FALSE;
+
+  if (!sv_helper_lookup_option (options, "Remove", "Force", "b", &force, &error))
+    {
+      sv_helper_return_error (invocation, error);
+      return TRUE;
+    }
 
   g_info ("Removing container %s%s for %s", sv_dbus_container_get_id (self->iface),
           force ? " (forced)" : "", g_dbus_method_invocation_get_sender (invocation));
@@ -336,26 +335,6 @@ on_handle_wait (SvDBusContainer *iface, GDBusMethodInvocation *invocation, SvCon
   return TRUE;
 }
 
-/* Reads the Logs option @key into @value, which keeps its default when the option is
- * absent. INVALID_ARGUMENT names the option when it has another type than @type. */
-static gboolean
-lookup_logs_option (GVariant *options, const char *key, const char *type, const char *type_name,
-                    gpointer value, GError **error)
-{
-  g_autoptr (GVariant) variant = g_variant_lookup_value (options, key, NULL);
-
-  if (variant == NULL)
-    return TRUE;
-  if (!g_variant_is_of_type (variant, G_VARIANT_TYPE (type)))
-    {
-      g_set_error (error, SV_DBUS_ERROR, SV_DBUS_ERROR_INVALID_ARGUMENT,
-                   "invalid Logs option %s: expected %s (%s), got type %s", key, type_name, type,
-                   g_variant_get_type_string (variant));
-      return FALSE;
-    }
-  g_variant_get (variant, type, value);
-  return TRUE;
-}
 
 static gboolean
 on_handle_logs (SvDBusContainer *iface,
@@ -369,9 +348,9 @@ on_handle_logs (SvDBusContainer *iface,
   gint32 tail = -1;
   int fd;
 
-  if (!lookup_logs_option (options, "Tail", "i", "an int32", &tail, &error)
-      || !lookup_logs_option (options, "Follow", "b", "a boolean", &follow, &error)
-      || !lookup_logs_option (options, "Timestamps", "b", "a boolean", &timestamps, &error))
+  if (!sv_helper_lookup_option (options, "Logs", "Tail", "i", &tail, &error)
+      || !sv_helper_lookup_option (options, "Logs", "Follow", "b", &follow, &error)
+      || !sv_helper_lookup_option (options, "Logs", "Timestamps", "b", &timestamps, &error))
     {
       sv_helper_return_error (invocation, error);
       return TRUE;

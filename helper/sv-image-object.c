@@ -5,6 +5,7 @@
 
 #include "sv-engine-error.h"
 #include "sv-helper-error.h"
+#include "sv-helper-options.h"
 
 /* One image on the bus, at /org/servin/Servin1/images/HEX. */
 struct _SvImageObject
@@ -123,29 +124,16 @@ on_handle_remove (SvDBusImage *iface,
                   SvImageObject *self)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reference_value = g_variant_lookup_value (options, "Reference", NULL);
-  g_autoptr (GVariant) force_value = g_variant_lookup_value (options, "Force", NULL);
   const char *reference = NULL;
   gboolean force = FALSE;
 
-  if (reference_value != NULL && !g_variant_is_of_type (reference_value, G_VARIANT_TYPE_STRING))
-    g_set_error (&error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
-                 "invalid Remove option Reference: expected a string (s), got type %s",
-                 g_variant_get_type_string (reference_value));
-  else if (force_value != NULL && !g_variant_is_of_type (force_value, G_VARIANT_TYPE_BOOLEAN))
-    g_set_error (&error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_INVALID_ARGUMENT,
-                 "invalid Remove option Force: expected a boolean (b), got type %s",
-                 g_variant_get_type_string (force_value));
-  if (error != NULL)
+  if (!sv_helper_lookup_option (options, "Remove", "Reference", "&s", &reference, &error)
+      || !sv_helper_lookup_option (options, "Remove", "Force", "b", &force, &error))
     {
       sv_helper_return_error (invocation, error);
       return TRUE;
     }
 
-  if (reference_value != NULL)
-    reference = g_variant_get_string (reference_value, NULL);
-  if (force_value != NULL)
-    force = g_variant_get_boolean (force_value);
   if (reference == NULL || *reference == '\0')
     reference = sv_dbus_image_get_id (iface);
 

@@ -644,3 +644,15 @@ def test_pull_reports_servind_crash_clearly(servind):
     assert pull.returncode != 0
     assert b"(null)" not in err, err
     assert f"{host}/silent:1".encode() in err
+
+
+def test_container_remove_refuses_wrongly_typed_force(servind):
+    servind.servin("load", "-i", SAMPLE_ARCHIVE, check=True)
+    out = servind.servin("run", "-d", "--name", "typed", "servin/sample", "sleep", "1000",
+                         check=True)
+    path = "/org/servin/Servin1/containers/" + out.stdout.decode().strip()
+    _reply, error, message = dbus_call.call(servind.bus.address, path, "Container", "Remove",
+                                            "a{sv}", [{"Force": GLib.Variant("s", "yes")}])
+    assert error == "org.servin.Servin1.Error.InvalidArgument"
+    assert "Force" in message
+    assert "running" in servind.servin("inspect", "typed", check=True).stdout.decode()
