@@ -549,6 +549,21 @@ def test_kill_after_a_failed_reply_is_handled(env):
     assert env.read_exit()["signal"] == 9
 
 
+def test_kill_queued_behind_start_is_handled(env):
+    """A client that sends start and kill 9 and hangs up before start finishes kills the
+    container once it runs."""
+    env.write_bundle(["sleep", "1000"])
+    assert env.start_monitor() == "ok\n"
+    watch = env.ctl()
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(os.path.join(env.state, "ctl"))
+    client.sendall(b"start\nkill 9\n")
+    client.close()
+    watch.wait_eof(timeout=30)
+    env.wait_monitor_gone()
+    assert env.read_exit()["signal"] == 9
+
+
 def test_oom_kill_recorded(env):
     env.write_bundle(["sh", "-c", "a=x; while :; do a=$a$a; done"])
     config_path = os.path.join(env.bundle, "config.json")
