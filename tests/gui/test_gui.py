@@ -81,11 +81,22 @@ def test_pull_run_stop_remove(servind, registry, display, scheme):
         assert short_id in image_row
         gui.screenshot(f"{shot}-02-pulled")
 
+        # The run dialog of the image's row; the test then runs through app.run.
+        gui.activate("image-run", gvariant_string(image_id(servind, reference)))
+        wait_for(lambda: "Run Container" in a11y_texts(gui), 10, "the run dialog")
+        gui.screenshot(f"{shot}-02-run-dialog")
+        assert a11y_click(gui, "Cancel")
+        wait_for(lambda: "Run Container" not in a11y_texts(gui), 10, "the run dialog to close")
+
         command = "echo gui-started; while true; do echo tick; sleep 1; done"
         gui.activate("run", f"({gvariant_string(reference)}, 'gui-web', "
                             f"['sh', '-c', {gvariant_string(command)}], ['GREETING=hello'])")
-        wait_for(lambda: container_state(servind, "gui-web") == "running", 60,
-                 "gui-web to run")
+        try:
+            wait_for(lambda: container_state(servind, "gui-web") == "running", 60,
+                     "gui-web to run")
+        except TimeoutError:
+            raise AssertionError("gui-web did not run; servin-gui log:\n" + gui.log()[-2000:]
+                                 + "\nservind log:\n" + servind.log()[-3000:])
         row = wait_row(gui, "gui-web")
         row = [r for r in row if "gui-web" in r][0]
         assert "Running" in row
