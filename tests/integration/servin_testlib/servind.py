@@ -145,7 +145,7 @@ class Servind:
         # servind run from the build tree finds its data files (the seccomp
         # profile) in the source tree named here.
         return dict(os.environ,
-                    SERVIN_SOURCE_ROOT=SOURCE_ROOT,
+                    SERVIN_SOURCE_ROOT=os.environ.get("SERVIN_SOURCE_ROOT", SOURCE_ROOT),
                     DBUS_SYSTEM_BUS_ADDRESS=self.bus.address,
                     SERVIN_CONFIG=self.config,
                     SERVIN_DATA_ROOT=self.data_root,
