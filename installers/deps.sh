@@ -14,7 +14,8 @@ build_packages="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libgli
   libpolkit-gobject-1-dev libzstd-dev zlib1g-dev nettle-dev libgtk-4-dev libadwaita-1-dev
   desktop-file-utils appstream gettext"
 test_packages="python3 python3-pytest python3-gi docker-registry skopeo podman xvfb xauth
-  imagemagick passwd zstd apache2-utils openssl debootstrap e2fsprogs"
+  imagemagick passwd zstd apache2-utils openssl debootstrap e2fsprogs at-spi2-core
+  python3-pyatspi libatk-adaptor fonts-cantarell"
 
 packages="$runtime_packages $build_packages"
 if [ "${1:-}" = "--test" ]; then
