@@ -53,7 +53,7 @@ static const char usage[]
       "  --root DIR          state folder (default " DEFAULT_ROOT ")\n"
       "  --log FILE          also append errors to FILE\n"
       "  --log-format FMT    text or json (default text)\n"
-      "  --debug             accepted for compatibility with runc\n"
+      "  --debug             also write debug messages to the log file, or stderr without one\n"
       "  --version           print the version\n";
 
 static int log_fd = -1;
@@ -66,9 +66,9 @@ format_log_time (void)
   return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-/* Writes a message of level "error" or "warning" to the --log file, one line per message in
- * runc's text format or as {"level","msg","time"} JSON, so that a monitor can read back the last
- * error. Errors also go to stderr, and warnings too when there is no log file. */
+/* Writes a message of level "error", "warning" or "debug" to the --log file, one line per message
+ * in runc's text format or as {"level","msg","time"} JSON, so that a monitor can read back the
+ * last error. Errors also go to stderr, and the other levels too when there is no log file. */
 static void
 report (const char *level, const char *message)
 {
@@ -116,6 +116,13 @@ static void
 log_warning (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
 {
   report ("warning", message);
+}
+
+/* Sends g_debug messages, such as where the seccomp filter came from, to report with --debug. */
+static void
+log_debug (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  report ("debug", message);
 }
 
 static int
@@ -515,7 +522,7 @@ int
 main (int argc, char **argv)
 {
   const char *root = DEFAULT_ROOT, *log_path = NULL, *log_format = NULL;
-  gboolean systemd_cgroup = FALSE;
+  gboolean systemd_cgroup = FALSE, debug = FALSE;
   int i;
 
   for (i = 1; i < argc && argv[i][0] == '-'; i++)
@@ -530,7 +537,7 @@ main (int argc, char **argv)
       else if (match_option (argc, argv, &i, "log-format", NULL, &value, &missing))
         log_format = value;
       else if (match_option (argc, argv, &i, "debug", NULL, NULL, NULL))
-        ;
+        debug = TRUE;
       else if (match_option (argc, argv, &i, "systemd-cgroup", NULL, NULL, NULL))
         systemd_cgroup = TRUE;
       else if (match_option (argc, argv, &i, "version", "v", NULL, NULL))
@@ -552,6 +559,8 @@ main (int argc, char **argv)
   if (!open_log (log_path, log_format))
     return 2;
   g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, log_warning, NULL);
+  if (debug)
+    g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, log_debug, NULL);
   /* An ignored SIGCHLD, inherited from the caller, would make the kernel reap the container's
    * process before run or exec can wait for its status. */
   signal (SIGCHLD, SIG_DFL);

@@ -389,7 +389,8 @@ sv_launch_prepare (const SvCreateOptions *options, GError **error)
     launch->rootfs_mount = find_mount_point (launch->spec->rootfs);
   if (launch->spec->seccomp)
     {
-      launch->seccomp = sv_seccomp_compile (launch->spec->seccomp, &launch->seccomp_flags, error);
+      launch->seccomp = sv_seccomp_load_program (launch->spec->seccomp, options->root,
+                                                 &launch->seccomp_flags, error);
       if (launch->seccomp == NULL)
         return NULL;
     }
@@ -995,7 +996,8 @@ sv_container_exec (const char *root, const char *id, const SvExecOptions *option
     return FALSE;
   if (exec->spec->seccomp)
     {
-      exec->seccomp = sv_seccomp_compile (exec->spec->seccomp, &ctx.seccomp_flags, error);
+      exec->seccomp
+          = sv_seccomp_load_program (exec->spec->seccomp, root, &ctx.seccomp_flags, error);
       if (exec->seccomp == NULL)
         return FALSE;
       ctx.seccomp_program = g_bytes_get_data (exec->seccomp, &ctx.seccomp_length);

@@ -238,6 +238,34 @@ export_bpf (scmp_filter_ctx ctx, GError **error)
   return g_byte_array_free_to_bytes (g_steal_pointer (&program));
 }
 
+/* Sets filter_flags to the SECCOMP_FILTER_FLAG_* bits named in linux.seccomp.flags. */
+gboolean
+sv_seccomp_parse_flags (JsonObject *seccomp, unsigned int *filter_flags, GError **error)
+{
+  JsonArray *flags = member_array (seccomp, "flags");
+
+  *filter_flags = 0;
+  for (guint i = 0; flags && i < json_array_get_length (flags); i++)
+    {
+      const char *name = json_array_get_string_element (flags, i);
+      gboolean known = FALSE;
+
+      for (guint j = 0; name && j < G_N_ELEMENTS (filter_flag_names); j++)
+        if (g_str_equal (name, filter_flag_names[j].name))
+          {
+            *filter_flags |= filter_flag_names[j].flag;
+            known = TRUE;
+          }
+      if (!known)
+        {
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
+                       "unsupported linux.seccomp flag %s", name ? name : "(missing)");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* Compiles linux.seccomp into a BPF program for seccomp(2), so the container process only has to
  * load it. filter_flags receives the SECCOMP_FILTER_FLAG_* bits from "flags". */
 GBytes *
@@ -245,7 +273,6 @@ sv_seccomp_compile (JsonObject *seccomp, unsigned int *filter_flags, GError **er
 {
   g_autoptr (scmp_filter_ctx) ctx = NULL;
   JsonArray *rules = member_array (seccomp, "syscalls");
-  JsonArray *flags = member_array (seccomp, "flags");
   uint32_t default_action;
 
   *filter_flags = 0;
@@ -280,23 +307,7 @@ sv_seccomp_compile (JsonObject *seccomp, unsigned int *filter_flags, GError **er
       if (!add_rule (ctx, default_action, rule, error))
         return NULL;
     }
-  for (guint i = 0; flags && i < json_array_get_length (flags); i++)
-    {
-      const char *name = json_array_get_string_element (flags, i);
-      gboolean known = FALSE;
-
-      for (guint j = 0; name && j < G_N_ELEMENTS (filter_flag_names); j++)
-        if (g_str_equal (name, filter_flag_names[j].name))
-          {
-            *filter_flags |= filter_flag_names[j].flag;
-            known = TRUE;
-          }
-      if (!known)
-        {
-          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
-                       "unsupported linux.seccomp flag %s", name ? name : "(missing)");
-          return NULL;
-        }
-    }
+  if (!sv_seccomp_parse_flags (seccomp, filter_flags, error))
+    return NULL;
   return export_bpf (ctx, error);
 }
