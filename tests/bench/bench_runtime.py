@@ -6,7 +6,10 @@ Each round runs `RUNTIME --root STATE run --bundle BUNDLE ID` of `true`, which c
 start, wait and delete, and prints the median and the ratio to servin-runtime. A second mode
 times the separate create, start and delete commands the monitor uses.
 
-Usage: sudo /usr/bin/python3 tests/bench/bench_runtime.py [-n ROUNDS] [--build-root DIR]
+With --seccomp the bundle carries the linux.seccomp that servind writes for a default container
+(from data/seccomp-default.json), so the rounds include loading the filter.
+
+Usage: sudo /usr/bin/python3 tests/bench/bench_runtime.py [-n ROUNDS] [--build-root DIR] [--seccomp]
 """
 
 import argparse
@@ -89,6 +92,8 @@ def main():
     parser.add_argument("-n", "--rounds", type=int, default=50, help="runs per runtime")
     parser.add_argument("--build-root", default=os.environ.get(
         "SERVIN_BUILD_ROOT", os.path.join(HERE, "..", "..", "build")))
+    parser.add_argument("--seccomp", action="store_true",
+                        help="add the default seccomp profile to the bundle")
     args = parser.parse_args()
 
     runtimes = [("servin-runtime", os.path.join(args.build_root, "engine", "runtime",
@@ -104,10 +109,11 @@ def main():
     try:
         rootfs = os.path.join(workdir, "rootfs")
         runtime_bundle.make_rootfs(rootfs)
-        bundle = runtime_bundle.write_bundle(
-            os.path.join(workdir, "bundle"),
-            runtime_bundle.make_config(["true"], rootfs, cgroups_path=f"{cgroup_parent}/bench"),
-        )
+        config = runtime_bundle.make_config(["true"], rootfs, cgroups_path=f"{cgroup_parent}/bench")
+        if args.seccomp:
+            config["linux"]["seccomp"] = runtime_bundle.default_seccomp(
+                os.path.join(HERE, "..", "..", "data", "seccomp-default.json"))
+        bundle = runtime_bundle.write_bundle(os.path.join(workdir, "bundle"), config)
         # Rounds alternate between the runtimes, so that a busy moment on the machine slows
         # them all alike.
         usable = []
@@ -130,7 +136,8 @@ def main():
                    for name, (run, life) in results.items()}
 
         base_run, base_life = results["servin-runtime"]
-        print(f"{args.rounds} rounds of busybox `true`, median wall time per container")
+        profile = " with the default seccomp profile" if args.seccomp else ""
+        print(f"{args.rounds} rounds of busybox `true`{profile}, median wall time per container")
         print(f"{'runtime':<16}{'run':>10}{'ratio':>8}{'create+start+delete':>22}{'ratio':>8}")
         for name, (run_median, life_median) in results.items():
             print(f"{name:<16}{run_median * 1000:>8.2f}ms{run_median / base_run:>8.2f}"

@@ -148,3 +148,32 @@ def write_bundle(path, config):
         else:
             json.dump(config, f, indent=2)
     return path
+
+
+def default_seccomp(profile_path, capabilities=DEFAULT_CAPS):
+    """Return the linux.seccomp that servind writes on x86_64 for a container with capabilities.
+
+    profile_path is data/seccomp-default.json. Like sv_container_seccomp_filter, this keeps the
+    rules whose "includes" and "excludes" select them and drops those two members and comments.
+    """
+    with open(profile_path) as f:
+        profile = json.load(f)
+    rules = []
+    for rule in profile["syscalls"]:
+        includes, excludes = rule.get("includes", {}), rule.get("excludes", {})
+        if not set(includes.get("caps", [])) <= set(capabilities):
+            continue
+        if includes.get("arches") and "amd64" not in includes["arches"]:
+            continue
+        if set(excludes.get("caps", [])) & set(capabilities):
+            continue
+        if "amd64" in excludes.get("arches", []):
+            continue
+        kept = ("names", "action", "errnoRet", "args")
+        rules.append({key: value for key, value in rule.items() if key in kept})
+    return {
+        "defaultAction": profile["defaultAction"],
+        "defaultErrnoRet": profile["defaultErrnoRet"],
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": rules,
+    }
