@@ -180,9 +180,26 @@ class Runtime:
                 if os.path.isdir(folder):
                     for child in os.listdir(folder):
                         if os.path.isdir(os.path.join(folder, child)):
+                            kill_cgroup_processes(os.path.join(folder, child))
                             os.rmdir(os.path.join(folder, child))
                     os.rmdir(folder)
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def kill_cgroup_processes(folder):
+    """SIGKILL what a failed test left in its own container cgroup, so the folder can go."""
+    procs = os.path.join(folder, "cgroup.procs")
+    for _ in range(50):
+        with open(procs) as f:
+            pids = [int(line) for line in f if line.strip()]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
