@@ -6,6 +6,7 @@
 #include "sv-build-config.h"
 #include "sv-container-spec.h"
 #include "sv-engine-error.h"
+#include "sv-overlay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <gio/gunixfdmessage.h>
 #include <gio/gunixsocketaddress.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,47 +127,110 @@ make_folder (const char *path, int mode, GError **error)
   return TRUE;
 }
 
-/* Mount the image layers (top first) as overlayfs lowerdirs at STATE/rootfs, with the
- * container's writable upper and work folders under its data folder. */
-static gboolean
-mount_rootfs (SvContainer *self, char **layer_paths, GError **error)
+typedef struct
 {
+  int dir_fd;
+  const char *target;
+  const char *options;
+  int saved_errno;
+} RelativeMount;
+
+/* Runs in a thread of its own that unshares its working folder from the rest of the process,
+ * so the relative paths in the options resolve against dir_fd while other threads keep
+ * theirs. */
+static gpointer
+mount_relative_thread (gpointer data)
+{
+  RelativeMount *mount_data = data;
+
+  if (unshare (CLONE_FS) != 0 || fchdir (mount_data->dir_fd) != 0
+      || mount ("overlay", mount_data->target, "overlay", 0, mount_data->options) != 0)
+    mount_data->saved_errno = errno;
+  return NULL;
+}
+
+/* Returns the layers of the container top first, as overlayfs lowerdir wants them, after
+ * making sure that each has its link under DATA_ROOT/l. */
+static char **
+link_layers (SvContainer *self, GError **error)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = g_strv_length (self->diff_ids); i > 0; i--)
+    {
+      g_autofree char *link
+          = sv_layer_store_link_layer (self->layers, self->diff_ids[i - 1], error);
+
+      if (link == NULL)
+        {
+          g_prefix_error (error, "cannot mount the root of container %s: ", self->name);
+          return NULL;
+        }
+      g_strv_builder_add (builder, self->diff_ids[i - 1]);
+    }
+  return g_strv_builder_end (builder);
+}
+
+/* Mount the image layers as overlayfs lowerdirs at STATE/rootfs, with the container's writable
+ * upper and work folders under its data folder. The options name every folder relative to
+ * DATA_ROOT (see sv-overlay.h), because absolute paths fit only a few dozen layers in the
+ * page that mount(2) copies. */
+static gboolean
+mount_rootfs (SvContainer *self, GError **error)
+{
+  const char *data_root = sv_config_get_data_root (self->config);
   g_autofree char *rootfs = state_path (self, "rootfs");
   g_autofree char *upper = g_build_filename (self->dir, "upper", NULL);
   g_autofree char *work = g_build_filename (self->dir, "work", NULL);
   g_autofree char *empty = g_build_filename (self->dir, "empty", NULL);
-  g_autofree char *lower = NULL;
+  g_autofree char *expected_dir = g_build_filename (data_root, "containers", self->id, NULL);
+  g_auto (GStrv) top_first = NULL;
   g_autofree char *options = NULL;
+  g_auto (SvFd) root_fd = -1;
+  RelativeMount mount_data = { 0 };
 
+  if (strcmp (self->dir, expected_dir) != 0)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot mount the root of container %s: its folder %s is not %s", self->name,
+                   self->dir, expected_dir);
+      return FALSE;
+    }
   if (!make_folder (rootfs, 0755, error) || !make_folder (upper, 0755, error)
       || !make_folder (work, 0700, error))
     return FALSE;
 
   /* An image without layers still needs one lowerdir. */
-  if (layer_paths[0] == NULL)
-    {
-      if (!make_folder (empty, 0755, error))
-        return FALSE;
-      lower = g_strdup (empty);
-    }
-  else
-    lower = g_strjoinv (":", layer_paths);
+  if (self->diff_ids[0] == NULL && !make_folder (empty, 0755, error))
+    return FALSE;
 
-  options = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
-  if (strlen (options) >= (gsize)sysconf (_SC_PAGESIZE))
+  top_first = link_layers (self, error);
+  if (top_first == NULL)
+    return FALSE;
+  options = sv_overlay_build_options ((const char *const *)top_first, self->id, error);
+  if (options == NULL)
     {
-      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
-                   "cannot mount the root of container %s: its %u layers exceed the length of "
-                   "overlayfs mount options",
-                   self->name, g_strv_length (layer_paths));
+      g_prefix_error (error, "cannot mount the root of container %s: ", self->name);
       return FALSE;
     }
-  if (mount ("overlay", rootfs, "overlay", 0, options) != 0)
+
+  root_fd = open (data_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
     {
       int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "cannot open data root %s: %s",
+                   data_root, g_strerror (saved_errno));
+      return FALSE;
+    }
+  mount_data.dir_fd = root_fd;
+  mount_data.target = rootfs;
+  mount_data.options = options;
+  g_thread_join (g_thread_new ("sv-mount", mount_relative_thread, &mount_data));
+  if (mount_data.saved_errno != 0)
+    {
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
                    "cannot mount the overlay root of container %s at %s: %s", self->name, rootfs,
-                   g_strerror (saved_errno));
+                   g_strerror (mount_data.saved_errno));
       return FALSE;
     }
   return TRUE;
@@ -763,7 +828,7 @@ prepare_bundle (SvContainer *self, char **monitor, char **runtime, GError **erro
 
   /* A state folder left by an earlier run is stale: its container has exited. */
   sv_container_release_runtime_state (self);
-  if (!make_folder (self->state_dir, 0700, error) || !mount_rootfs (self, layer_paths, error))
+  if (!make_folder (self->state_dir, 0700, error) || !mount_rootfs (self, error))
     return FALSE;
 
   json_node_set_object (root, spec);

@@ -6,14 +6,12 @@
 
 #include "sv-engine-error.h"
 #include "sv-manifest.h"
+#include "sv-overlay.h"
 #include "sv-reference.h"
 #include "sv-registry-client.h"
 
 /* Layers downloading or unpacking at once in one pull. */
 #define MAX_PARALLEL_LAYERS 3
-/* The maximum number of layers overlayfs stacks (OVL_MAX_STACK in Linux's
- * fs/overlayfs/super.c). */
-#define OVERLAY_MAX_STACK 500
 
 struct _SvPuller
 {
@@ -444,33 +442,11 @@ fetch_blob_finish (GAsyncResult *result, GError **error)
   return (int)value;
 }
 
-/* The maximum number of layers a container's overlay root can stack with
- * this data root.
- * The container monitor mounts it with "lowerdir=L1:...:Ln,upperdir=U,
- * workdir=W" as mount(2) data, which must be shorter than a page, where each
- * Li is DATA_ROOT/layers/HEX and U and W are DATA_ROOT/containers/ID/upper
- * and DATA_ROOT/containers/ID/work. */
-static guint
-get_max_layers (SvPuller *self)
-{
-  gsize root = strlen (sv_config_get_data_root (self->config));
-  gsize page = (gsize)sysconf (_SC_PAGESIZE);
-  gsize container_dir = root + strlen ("/containers/") + 64;
-  gsize fixed = strlen ("lowerdir=") + strlen (",upperdir=") + container_dir + strlen ("/upper")
-                + strlen (",workdir=") + container_dir + strlen ("/work");
-  gsize per_layer = root + strlen ("/layers/") + 64 + strlen (":");
-
-  if (fixed >= page)
-    return 0;
-  /* The options are fixed + n * per_layer - 1 bytes long (no ":" after the
-   * last layer), and must be at most page - 1. */
-  return MIN ((page - fixed) / per_layer, OVERLAY_MAX_STACK);
-}
-
 static gboolean
 check_layer_count (Pull *pull, GError **error)
 {
-  guint max = get_max_layers (pull->self);
+  /* Checked before the download, with the same options builder the container mount uses. */
+  guint max = sv_overlay_get_max_layers ();
   g_autofree char *text = NULL;
 
   if (pull->manifest->layers->len <= max)
@@ -478,9 +454,8 @@ check_layer_count (Pull *pull, GError **error)
   text = sv_reference_to_familiar (pull->ref);
   g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_UNSUPPORTED,
                "image %s has %u layers, more than the %u layers that overlayfs can stack for a "
-               "container under data root %s",
-               text, pull->manifest->layers->len, max,
-               sv_config_get_data_root (pull->self->config));
+               "container",
+               text, pull->manifest->layers->len, max);
   return FALSE;
 }
 

@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "sv-engine-error.h"
 #include "sv-fs.h"
 #include "sv-layer-unpack.h"
+#include "sv-overlay.h"
 #include "sv-sha256.h"
 
 struct _SvLayerStore
@@ -14,6 +17,7 @@ struct _SvLayerStore
   GObject parent_instance;
 
   char *layer_dir;
+  char *link_dir;
   char *tmp_dir;
 };
 
@@ -25,6 +29,7 @@ sv_layer_store_finalize (GObject *object)
   SvLayerStore *self = SV_LAYER_STORE (object);
 
   g_free (self->layer_dir);
+  g_free (self->link_dir);
   g_free (self->tmp_dir);
 
   G_OBJECT_CLASS (sv_layer_store_parent_class)->finalize (object);
@@ -47,14 +52,17 @@ sv_layer_store_new (const char *data_root, GError **error)
   g_autoptr (SvLayerStore) self = g_object_new (SV_TYPE_LAYER_STORE, NULL);
 
   self->layer_dir = g_build_filename (data_root, "layers", NULL);
+  self->link_dir = g_build_filename (data_root, SV_OVERLAY_LINK_DIR, NULL);
   self->tmp_dir = g_build_filename (data_root, "tmp", NULL);
 
-  for (const char *dir = self->layer_dir; dir; dir = dir == self->layer_dir ? self->tmp_dir : NULL)
-    if (g_mkdir_with_parents (dir, 0700) != 0)
+  for (const char *const *dir
+       = (const char *const[]){ self->layer_dir, self->link_dir, self->tmp_dir, NULL };
+       *dir != NULL; dir++)
+    if (g_mkdir_with_parents (*dir, 0700) != 0)
       {
         int saved_errno = errno;
         g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED, "cannot create folder %s: %s",
-                     dir, g_strerror (saved_errno));
+                     *dir, g_strerror (saved_errno));
         return NULL;
       }
 
@@ -104,6 +112,54 @@ sv_layer_store_get_layer_size (SvLayerStore *self, const char *diff_id)
   return g_ascii_strtoull (text, NULL, 10);
 }
 
+char *
+sv_layer_store_link_layer (SvLayerStore *self, const char *diff_id, GError **error)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *link_path = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *current = NULL;
+  g_autofree char *tmp = NULL;
+
+  g_return_val_if_fail (SV_IS_LAYER_STORE (self), NULL);
+
+  if (!sv_digest_validate (diff_id, error))
+    return NULL;
+
+  name = sv_overlay_get_link_name (diff_id);
+  link_path = g_build_filename (self->link_dir, name, NULL);
+  target = g_build_filename ("..", "layers", sv_digest_get_hex (diff_id), NULL);
+
+  current = g_file_read_link (link_path, NULL);
+  if (current != NULL && strcmp (current, target) != 0)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                   "cannot link layer %s as %s: the link points to %s; remove the link and "
+                   "start the container again",
+                   diff_id, link_path, current);
+      return NULL;
+    }
+
+  /* Create the link under a temporary name and rename it into place, so that the link
+   * name never refers to a partly written link. */
+  if (current == NULL)
+    {
+      tmp = g_strdup_printf ("%s/link-%s-%08x", self->tmp_dir, name, g_random_int ());
+      if (symlink (target, tmp) != 0 || rename (tmp, link_path) != 0)
+        {
+          int saved_errno = errno;
+
+          g_unlink (tmp);
+          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                       "cannot link layer %s as %s: %s", diff_id, link_path,
+                       g_strerror (saved_errno));
+          return NULL;
+        }
+    }
+
+  return g_build_filename (SV_OVERLAY_LINK_DIR, name, NULL);
+}
+
 static gboolean
 move_into_place (SvLayerStore *self, const char *tmp, const char *diff_id, guint64 size,
                  GError **error)
@@ -111,6 +167,7 @@ move_into_place (SvLayerStore *self, const char *tmp, const char *diff_id, guint
   g_autofree char *path = sv_layer_store_get_layer_path (self, diff_id);
   g_autofree char *size_path = get_size_path (self, diff_id);
   g_autofree char *size_text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n", size);
+  g_autofree char *link = NULL;
 
   if (g_rename (tmp, path) != 0)
     {
@@ -119,7 +176,14 @@ move_into_place (SvLayerStore *self, const char *tmp, const char *diff_id, guint
       /* Another unpack of the same layer finished first. */
       if ((saved_errno == EEXIST || saved_errno == ENOTEMPTY)
           && g_file_test (path, G_FILE_TEST_IS_DIR))
-        return sv_fs_remove_tree (tmp, error);
+        {
+          g_autofree char *link = NULL;
+
+          if (!sv_fs_remove_tree (tmp, error))
+            return FALSE;
+          link = sv_layer_store_link_layer (self, diff_id, error);
+          return link != NULL;
+        }
 
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
                    "cannot move layer %s into place at %s: %s", diff_id, path,
@@ -135,7 +199,8 @@ move_into_place (SvLayerStore *self, const char *tmp, const char *diff_id, guint
       return FALSE;
     }
 
-  return TRUE;
+  link = sv_layer_store_link_layer (self, diff_id, error);
+  return link != NULL;
 }
 
 gboolean
@@ -186,6 +251,8 @@ sv_layer_store_remove_layer (SvLayerStore *self, const char *diff_id, GError **e
   g_autofree char *path = NULL;
   g_autofree char *size_path = NULL;
   g_autofree char *doomed = NULL;
+  g_autofree char *link_name = NULL;
+  g_autofree char *link_path = NULL;
 
   if (!sv_digest_validate (diff_id, error))
     return FALSE;
@@ -195,6 +262,19 @@ sv_layer_store_remove_layer (SvLayerStore *self, const char *diff_id, GError **e
     {
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND, "layer %s not found",
                    diff_id);
+      return FALSE;
+    }
+
+  /* Remove the link before the folder, so a crash in between leaves a layer without a link,
+   * which the next mount links again, and never a link without a layer. */
+  link_name = sv_overlay_get_link_name (diff_id);
+  link_path = g_build_filename (self->link_dir, link_name, NULL);
+  if (g_unlink (link_path) != 0 && errno != ENOENT)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                   "cannot remove the link %s of layer %s: %s", link_path, diff_id,
+                   g_strerror (saved_errno));
       return FALSE;
     }
 
