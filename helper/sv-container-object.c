@@ -291,6 +291,19 @@ on_handle_kill (SvDBusContainer *iface,
   return TRUE;
 }
 
+/* Completes Remove without the container object, which the removal may have unexported. */
+static void
+on_remove_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (sv_container_store_remove_finish (SV_CONTAINER_STORE (source), result, &error))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    sv_helper_return_error (invocation, error);
+}
+
 static gboolean
 on_handle_remove (SvDBusContainer *iface,
                   GDBusMethodInvocation *invocation,
@@ -308,10 +321,8 @@ on_handle_remove (SvDBusContainer *iface,
 
   g_info ("Removing container %s%s for %s", sv_dbus_container_get_id (self->iface),
           force ? " (forced)" : "", g_dbus_method_invocation_get_sender (invocation));
-  if (!sv_container_store_remove (self->store, self->container, force, &error))
-    sv_helper_return_error (invocation, error);
-  else
-    sv_dbus_container_complete_remove (iface, invocation);
+  sv_container_store_remove_async (self->store, self->container, force, on_remove_done,
+                                   g_object_ref (invocation));
   return TRUE;
 }
 

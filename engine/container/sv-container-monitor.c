@@ -27,7 +27,7 @@
 /* How many attaches may wait for the start of one container, each holding a descriptor. */
 #define SV_CONTAINER_MAX_PENDING_ATTACHES 16
 /* How long a forced removal waits for the monitor to finish after SIGKILL. */
-#define REAP_TIMEOUT_US (15 * G_USEC_PER_SEC)
+#define REAP_TIMEOUT_SECONDS 15
 
 static void read_next_reply (SvContainer *self);
 
@@ -854,6 +854,12 @@ sv_container_start (SvContainer *self, GError **error)
 
   g_return_val_if_fail (SV_IS_CONTAINER (self), FALSE);
 
+  if (self->removing)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                   "container %s is being removed", self->name);
+      return FALSE;
+    }
   if (self->state == SV_CONTAINER_STATE_RUNNING || self->ctl != NULL)
     {
       g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
@@ -1203,43 +1209,6 @@ sv_container_recover (SvContainer *self)
   read_next_reply (self);
 }
 
-/* Block until the monitor closes @fd, which it does after recording the exit and cleaning
- * up. */
-static gboolean
-wait_for_close (int fd, gint64 timeout_us)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout_us;
-  char buffer[256];
-
-  for (;;)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
-      ssize_t n;
-
-      if (left_ms <= 0 || poll (&pfd, 1, left_ms) == 0)
-        return FALSE;
-      n = read (fd, buffer, sizeof buffer);
-      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-        return TRUE;
-    }
-}
-
-/* Block until @pid is gone or a zombie, polling, for at most @timeout_us. */
-static gboolean
-wait_for_pid_exit (SvContainer *self, int pid, gint64 timeout_us)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout_us;
-
-  while (monitor_is_alive (self, pid))
-    {
-      if (g_get_monotonic_time () >= deadline)
-        return FALSE;
-      g_usleep (20 * 1000);
-    }
-  return TRUE;
-}
-
 /* Delete the container from the OCI runtime with --force, which kills what is left and
  * removes its cgroups. For a container whose monitor is gone, which would have done it. */
 static void
@@ -1267,33 +1236,99 @@ delete_from_runtime (SvContainer *self)
   }
 }
 
-/* Kill a running container and wait, blocking, until its monitor has recorded the exit and
- * cleaned up. Used by forced removal, which must not leave the container behind. A second
- * connection to the monitor shows when it is done, because the monitor closes every
- * connection at the end. The SIGKILL goes both through the monitor and straight to the
- * container's init, so it is not lost when the monitor drops the connection. Without a
- * monitor, the runtime deletes the container and its cgroups.
- * NOTE: the wait blocks the caller's main loop, for at most REAP_TIMEOUT_US; the monitor
- * usually ends within a fraction of a second of the SIGKILL. */
-gboolean
-sv_container_kill_and_reap (SvContainer *self, GError **error)
+/* Record the SIGKILL exit of a container whose monitor is gone, so nothing else cleans up. */
+static void
+finish_without_monitor (SvContainer *self)
 {
-  g_autofree char *ctl_path = state_path (self, "ctl");
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (ctl_path);
-  g_autoptr (GSocketConnection) watch = NULL;
-  g_autoptr (GError) send_error = NULL;
-  int monitor_pid = read_pid_named (self, "monitor.pid");
-  int container_pid = read_pid_file (self);
-  gboolean monitor_alive = monitor_is_alive (self, monitor_pid);
   int exit_code;
   guint64 finished_at;
 
-  if (self->state != SV_CONTAINER_STATE_RUNNING)
-    return TRUE;
+  sv_container_disconnect (self);
+  delete_from_runtime (self);
+  if (!read_exit_file (self, &exit_code, &finished_at))
+    {
+      exit_code = 128 + SIGKILL;
+      finished_at = g_get_real_time () / G_USEC_PER_SEC;
+    }
+  finish_exit (self, exit_code, finished_at);
+}
 
-  if (monitor_alive)
-    watch = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, NULL);
+typedef struct
+{
+  GCancellable *wait_cancellable;
+  GSource *timeout_source;
+  int monitor_pid;
+  gboolean timed_out;
+} ReapData;
+
+static void
+reap_data_free (ReapData *data)
+{
+  g_clear_object (&data->wait_cancellable);
+  if (data->timeout_source != NULL)
+    {
+      g_source_destroy (data->timeout_source);
+      g_source_unref (data->timeout_source);
+    }
+  g_free (data);
+}
+
+static gboolean
+on_reap_timeout (gpointer user_data)
+{
+  ReapData *data = g_task_get_task_data (G_TASK (user_data));
+
+  data->timed_out = TRUE;
+  g_cancellable_cancel (data->wait_cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_reap_wait_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SvContainer *self = SV_CONTAINER (source);
+  ReapData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  /* The timeout source holds a reference to the task until it is destroyed. */
+  g_source_destroy (data->timeout_source);
+  sv_container_wait_finish (self, result, &error);
+  if (error != NULL && data->timed_out)
+    g_task_return_new_error (task, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
+                             "container %s did not exit within %d s of SIGKILL (monitor pid "
+                             "%d): remove it again once it has exited",
+                             self->name, REAP_TIMEOUT_SECONDS, data->monitor_pid);
+  else if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* Kill a running container and finish once its monitor has recorded the exit and cleaned
+ * up, which the end of file on the control connection shows (or, for a container tracked
+ * without that connection, the liveness check). Used by forced removal, which must not leave
+ * the container behind. The SIGKILL goes both through the monitor and straight to the
+ * container's init, so it is not lost when the monitor drops the connection. The wait runs
+ * on the main loop, and after REAP_TIMEOUT_SECONDS it finishes with an error while the record
+ * stays running until the exit is seen. Without a monitor, nothing is waited for: the runtime's
+ * "delete --force" (a short blocking call) kills what is left and removes the cgroups. */
+void
+sv_container_kill_and_reap_async (SvContainer *self, GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (GError) send_error = NULL;
+  int container_pid = read_pid_file (self);
+  ReapData *data;
+
+  g_task_set_source_tag (task, sv_container_kill_and_reap_async);
+  if (self->state != SV_CONTAINER_STATE_RUNNING)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
   if (self->ctl != NULL && !send_request (self, "kill 9", -1, &send_error))
     g_debug ("%s", send_error->message);
   if (container_is_alive (self, container_pid) && kill (container_pid, SIGKILL) != 0
@@ -1301,31 +1336,28 @@ sv_container_kill_and_reap (SvContainer *self, GError **error)
     g_warning ("cannot send SIGKILL to container %s (pid %d): %s", self->id, container_pid,
                g_strerror (errno));
 
-  if (watch != NULL
-      && !wait_for_close (g_socket_get_fd (g_socket_connection_get_socket (watch)),
-                          REAP_TIMEOUT_US))
+  data = g_new0 (ReapData, 1);
+  data->monitor_pid = read_pid_named (self, "monitor.pid");
+  g_task_set_task_data (task, data, (GDestroyNotify)reap_data_free);
+  if (self->ctl == NULL && !monitor_is_alive (self, data->monitor_pid))
     {
-      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
-                   "container %s did not exit within %d s of SIGKILL", self->name,
-                   (int)(REAP_TIMEOUT_US / G_USEC_PER_SEC));
-      return FALSE;
+      finish_without_monitor (self);
+      g_task_return_boolean (task, TRUE);
+      return;
     }
-  if (watch == NULL && monitor_alive && !wait_for_pid_exit (self, monitor_pid, REAP_TIMEOUT_US))
-    {
-      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_FAILED,
-                   "the monitor of container %s (pid %d) did not end within %d s of SIGKILL",
-                   self->name, monitor_pid, (int)(REAP_TIMEOUT_US / G_USEC_PER_SEC));
-      return FALSE;
-    }
-  sv_container_disconnect (self);
-  if (!monitor_alive)
-    delete_from_runtime (self);
+  if (self->ctl == NULL && self->liveness_id == 0)
+    track_without_monitor (self);
 
-  if (!read_exit_file (self, &exit_code, &finished_at))
-    {
-      exit_code = 128 + SIGKILL;
-      finished_at = g_get_real_time () / G_USEC_PER_SEC;
-    }
-  finish_exit (self, exit_code, finished_at);
-  return TRUE;
+  data->wait_cancellable = g_cancellable_new ();
+  data->timeout_source = g_timeout_source_new (REAP_TIMEOUT_SECONDS * 1000);
+  g_task_attach_source (task, data->timeout_source, on_reap_timeout);
+  sv_container_wait_async (self, data->wait_cancellable, on_reap_wait_done,
+                           g_steal_pointer (&task));
+}
+
+gboolean
+sv_container_kill_and_reap_finish (SvContainer *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -56,6 +56,7 @@ struct _SvContainer
   GList *stoppers; /* GTask* of stop_async */
   guint kill_timeout_id;
   guint liveness_id; /* polls a running container whose monitor could not be reached */
+  gboolean removing; /* a forced removal waits for the exit; Start is rejected meanwhile */
 
   SvContainerExitFunc exit_func;
   gpointer exit_data;
@@ -75,7 +76,10 @@ void sv_container_notify_state (SvContainer *self);
 
 /* sv-container-monitor.c */
 void sv_container_recover (SvContainer *self);
-gboolean sv_container_kill_and_reap (SvContainer *self, GError **error);
+void sv_container_kill_and_reap_async (SvContainer *self, GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean sv_container_kill_and_reap_finish (SvContainer *self, GAsyncResult *result,
+                                            GError **error);
 void sv_container_release_runtime_state (SvContainer *self);
 void sv_container_disconnect (SvContainer *self);
 void sv_container_fail_waiters (SvContainer *self, const GError *error);

@@ -87,6 +87,10 @@ sv_container_store_init (SvContainerStore *self)
   self->containers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
 }
 
+static gboolean remove_container (SvContainerStore *self, SvContainer *container, GError **error);
+static gboolean check_removable (SvContainerStore *self, SvContainer *container, gboolean force,
+                                 GError **error);
+
 static void
 on_container_exited (SvContainer *container, gpointer user_data)
 {
@@ -95,7 +99,8 @@ on_container_exited (SvContainer *container, gpointer user_data)
 
   if (!sv_container_get_auto_remove (container))
     return;
-  if (!sv_container_store_remove (self, container, FALSE, &error))
+  if (!check_removable (self, container, FALSE, &error)
+      || !remove_container (self, container, &error))
     g_warning ("cannot remove container %s after it exited: %s", sv_container_get_id (container),
                error->message);
 }
@@ -407,42 +412,15 @@ sv_container_store_create (SvContainerStore *self, const char *name, GVariant *c
   return g_steal_pointer (&container);
 }
 
-/* Remove a container with its record, log, upper folder and runtime state. A running
- * container is CONFLICT unless @force, which kills it first and waits for its exit. */
-gboolean
-sv_container_store_remove (SvContainerStore *self, SvContainer *container, gboolean force,
-                           GError **error)
+/* Remove a container that is not running, with its record, log, upper folder and runtime
+ * state, and emit "container-removed". */
+static gboolean
+remove_container (SvContainerStore *self, SvContainer *container, GError **error)
 {
   g_autoptr (SvContainer) hold = g_object_ref (container);
   g_autoptr (GError) removed_error = NULL;
   g_autofree char *dir = NULL;
   const char *id = sv_container_get_id (container);
-
-  g_return_val_if_fail (SV_IS_CONTAINER_STORE (self), FALSE);
-
-  if (g_hash_table_lookup (self->containers, id) != container)
-    {
-      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND, "container not found: %s",
-                   id);
-      return FALSE;
-    }
-  if (sv_container_get_state (container) == SV_CONTAINER_STATE_RUNNING)
-    {
-      if (!force)
-        {
-          g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
-                       "container %s is running: stop it first or use force",
-                       sv_container_get_name (container));
-          return FALSE;
-        }
-      /* The exit must not trigger AutoRemove while this removal is under way. */
-      sv_container_set_exit_func (container, NULL, NULL);
-      if (!sv_container_kill_and_reap (container, error))
-        {
-          sv_container_set_exit_func (container, on_container_exited, self);
-          return FALSE;
-        }
-    }
 
   sv_container_set_exit_func (container, NULL, NULL);
   sv_container_disconnect (container);
@@ -464,4 +442,99 @@ sv_container_store_remove (SvContainerStore *self, SvContainer *container, gbool
   /* Drop the table's reference, stolen above. */
   g_object_unref (container);
   return TRUE;
+}
+
+static gboolean
+check_removable (SvContainerStore *self, SvContainer *container, gboolean force, GError **error)
+{
+  const char *id = sv_container_get_id (container);
+
+  if (g_hash_table_lookup (self->containers, id) != container)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_NOT_FOUND, "container not found: %s",
+                   id);
+      return FALSE;
+    }
+  if (container->removing)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                   "cannot remove container %s: removal already in progress",
+                   sv_container_get_name (container));
+      return FALSE;
+    }
+  if (sv_container_get_state (container) == SV_CONTAINER_STATE_RUNNING && !force)
+    {
+      g_set_error (error, SV_ENGINE_ERROR, SV_ENGINE_ERROR_CONFLICT,
+                   "container %s is running: stop it first or use force",
+                   sv_container_get_name (container));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+on_kill_and_reap_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SvContainerStore *self = g_task_get_source_object (task);
+  SvContainer *container = SV_CONTAINER (source);
+  GError *error = NULL;
+
+  container->removing = FALSE;
+  if (!sv_container_kill_and_reap_finish (container, result, &error))
+    {
+      sv_container_set_exit_func (container, on_container_exited, self);
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!remove_container (self, container, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Remove a container with its record, log, upper folder and runtime state. A running
+ * container is CONFLICT unless @force, which sends it SIGKILL and finishes once its exit is
+ * recorded, or with an error naming it after 15 s. While that wait lasts, another removal
+ * of the container is CONFLICT and so is a start. */
+void
+sv_container_store_remove_async (SvContainerStore *self, SvContainer *container, gboolean force,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  GError *error = NULL;
+
+  g_return_if_fail (SV_IS_CONTAINER_STORE (self));
+  g_return_if_fail (SV_IS_CONTAINER (container));
+
+  g_task_set_source_tag (task, sv_container_store_remove_async);
+  if (!check_removable (self, container, force, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (sv_container_get_state (container) != SV_CONTAINER_STATE_RUNNING)
+    {
+      if (remove_container (self, container, &error))
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_error (task, error);
+      return;
+    }
+
+  g_info ("sending SIGKILL to container %s (%s) to remove it", sv_container_get_id (container),
+          sv_container_get_name (container));
+  container->removing = TRUE;
+  /* The exit must not trigger AutoRemove while this removal is under way. */
+  sv_container_set_exit_func (container, NULL, NULL);
+  sv_container_kill_and_reap_async (container, on_kill_and_reap_done, g_steal_pointer (&task));
+}
+
+gboolean
+sv_container_store_remove_finish (SvContainerStore *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -22,7 +22,10 @@ SvContainer *sv_container_store_lookup (SvContainerStore *self, const char *id_o
                                         GError **error);
 SvContainer *sv_container_store_create (SvContainerStore *self, const char *name, GVariant *config,
                                         GError **error);
-gboolean sv_container_store_remove (SvContainerStore *self, SvContainer *container, gboolean force,
-                                    GError **error);
+void sv_container_store_remove_async (SvContainerStore *self, SvContainer *container,
+                                      gboolean force, GAsyncReadyCallback callback,
+                                      gpointer user_data);
+gboolean sv_container_store_remove_finish (SvContainerStore *self, GAsyncResult *result,
+                                           GError **error);
 
 G_END_DECLS

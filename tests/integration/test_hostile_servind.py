@@ -544,6 +544,120 @@ def test_forced_remove_right_after_kill_ends_the_container(servind):
                 pass
 
 
+def start_forced_removal(servind, path, result):
+    """Call Remove with Force in a thread, storing the reply in RESULT["remove"]."""
+    def remove():
+        result["remove"] = call(servind, path, "Container", "Remove", "a{sv}",
+                                [{"Force": GLib.Variant("b", True)}], timeout_ms=60000)
+
+    thread = threading.Thread(target=remove)
+    thread.start()
+    return thread
+
+
+def answers_quickly(servind):
+    """Return the seconds that Info and `servin ps` took, each with a 5 s limit."""
+    start = time.monotonic()
+    assert responds(servind, timeout=5), "servind did not answer Info"
+    info_seconds = time.monotonic() - start
+    start = time.monotonic()
+    servind.servin("ps", "-a", timeout=5, check=True)
+    return info_seconds, time.monotonic() - start
+
+
+def kill_leftovers(*pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_forced_remove_waits_without_blocking_servind(servind):
+    """A forced removal waits for the monitor while servind keeps answering.
+
+    The monitor is held with SIGSTOP, so it cannot record the exit until
+    SIGCONT. Meanwhile a second removal and a start are rejected."""
+    load_sample(servind)
+    container_id = servind.servin("run", "-d", "--name", "slow-monitor", "servin/sample",
+                                  "sleep", "1000", check=True).stdout.decode().strip()
+    path = container_path(container_id)
+    monitor = monitor_pid(servind, container_id)
+    init = container_pid(servind, container_id)
+    result = {}
+
+    os.kill(monitor, signal.SIGSTOP)
+    try:
+        thread = start_forced_removal(servind, path, result)
+        time.sleep(1)
+        info_seconds, ps_seconds = answers_quickly(servind)
+        second = call(servind, path, "Container", "Remove", "a{sv}",
+                      [{"Force": GLib.Variant("b", True)}], timeout_ms=5000)
+        start = call(servind, path, "Container", "Start", timeout_ms=5000)
+        removal_was_waiting = thread.is_alive()
+    finally:
+        os.kill(monitor, signal.SIGCONT)
+    thread.join()
+    try:
+        assert info_seconds < 1, f"Info took {info_seconds:.2f} s during a forced removal"
+        assert ps_seconds < 1, f"servin ps took {ps_seconds:.2f} s during a forced removal"
+        assert removal_was_waiting, "the removal ended while the monitor was stopped"
+        _reply, error, message = second
+        assert error == "org.servin.Servin1.Error.Conflict", message
+        assert "slow-monitor: removal already in progress" in message
+        _reply, error, message = start
+        assert error == "org.servin.Servin1.Error.Conflict", message
+        assert "container slow-monitor is being removed" in message
+        _reply, error, message = result["remove"]
+        assert error is None, message
+        assert row_of(servind, container_id) is None
+        assert not os.path.exists(os.path.join(servind.state, "c", container_id[:12]))
+        assert not alive(init), "the container still runs after a forced removal"
+    finally:
+        kill_leftovers(init, monitor)
+
+
+def test_forced_remove_times_out_naming_the_container(servind):
+    """A monitor stopped for longer than 15 s ends the removal with an error."""
+    load_sample(servind)
+    container_id = servind.servin("run", "-d", "--name", "stuck-monitor", "servin/sample",
+                                  "sleep", "1000", check=True).stdout.decode().strip()
+    path = container_path(container_id)
+    monitor = monitor_pid(servind, container_id)
+    init = container_pid(servind, container_id)
+    result = {}
+
+    os.kill(monitor, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        thread = start_forced_removal(servind, path, result)
+        time.sleep(8)
+        info_seconds, ps_seconds = answers_quickly(servind)
+        thread.join(30)
+        removal_seconds = time.monotonic() - started
+    finally:
+        os.kill(monitor, signal.SIGCONT)
+    thread.join()
+    try:
+        assert info_seconds < 1, f"Info took {info_seconds:.2f} s during a forced removal"
+        assert ps_seconds < 1, f"servin ps took {ps_seconds:.2f} s during a forced removal"
+        _reply, error, message = result["remove"]
+        assert error == "org.servin.Servin1.Error.Failed", message
+        assert "container stuck-monitor did not exit within 15 s of SIGKILL" in message
+        assert f"(monitor pid {monitor})" in message
+        assert 14 < removal_seconds < 25
+        deadline = time.monotonic() + 10
+        while "Exited (137)" not in (row_of(servind, container_id) or "") \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "Exited (137)" in row_of(servind, container_id)
+        servind.servin("rm", container_id, check=True)
+        assert row_of(servind, container_id) is None
+    finally:
+        kill_leftovers(init, monitor)
+
+
 def test_environment_with_many_entries_is_merged_quickly(servind):
     """40000 Env entries used to take seconds on servind's main loop."""
     load_sample(servind)

@@ -530,15 +530,30 @@ cmd_wait (Tool *tool, int argc, char **argv)
   return 0;
 }
 
+static void
+on_remove_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WaitRun *run = user_data;
+
+  sv_container_store_remove_finish (SV_CONTAINER_STORE (source), result, &run->error);
+  run->finished = TRUE;
+}
+
 static int
 cmd_rm (Tool *tool, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SvContainer) container = lookup (tool, argc, argv, &error);
   gboolean force = argc >= 2 && g_str_equal (argv[0], "-f");
+  WaitRun run = { .tool = tool };
 
-  if (container == NULL || !sv_container_store_remove (tool->containers, container, force, &error))
+  if (container == NULL)
     return fail (error);
+  sv_container_store_remove_async (tool->containers, container, force, on_remove_done, &run);
+  while (!run.finished)
+    g_main_context_iteration (NULL, TRUE);
+  if (run.error != NULL)
+    return fail (run.error);
   return 0;
 }
 
