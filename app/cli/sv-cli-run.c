@@ -180,11 +180,12 @@ build_config (const CreateOptions *options, GPtrArray *args, GError **error)
 /* Calls Manager.Create; when the image is missing, pulls it as docker run
  * does, with the progress on stderr, and creates again. */
 static char *
-create_container (GDBusObjectManager *objects, SvDBusManager *manager, const CreateOptions *options,
-                  GVariant *config, const char *image, GError **error)
+create_container (GDBusObjectManager **objects, SvDBusManager *manager,
+                  const CreateOptions *options, GVariant *config, const char *image, GError **error)
 {
   const char *name = options->name ? options->name : "";
   g_autoptr (GError) local_error = NULL;
+  g_autoptr (SvDBusManager) pull_manager = NULL;
   g_autofree char *full = NULL;
   g_autofree char *familiar = NULL;
   char *path = NULL;
@@ -203,7 +204,18 @@ create_container (GDBusObjectManager *objects, SvDBusManager *manager, const Cre
     return NULL;
   familiar = sv_client_reference_familiar (full);
   fprintf (stderr, "Unable to find image '%s' locally\n", familiar);
-  if (!sv_cli_pull_image (objects, manager, image, options->platform, stderr, error))
+  /* A pull follows its job through the object manager, which a run
+   * connected directly has not made yet. */
+  if (*objects == NULL)
+    *objects = sv_cli_connect ();
+  pull_manager = *objects ? sv_cli_get_manager (*objects) : NULL;
+  if (pull_manager == NULL)
+    {
+      g_set_error (error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_FAILED,
+                   "cannot pull image \"%s\": servind's objects cannot be listed", image);
+      return NULL;
+    }
+  if (!sv_cli_pull_image (*objects, pull_manager, image, options->platform, stderr, error))
     return NULL;
 
   if (!sv_dbus_manager_call_create_sync (manager, name, config, &path, NULL, error))
@@ -343,6 +355,33 @@ start_container (SvDBusContainer *container, GError **error)
          != NULL;
 }
 
+/* Whether @container is removed when it exits. The run path makes its proxy
+ * without loading the properties, so the value may have to be asked for. */
+static gboolean
+get_auto_remove (SvDBusContainer *container)
+{
+  g_autoptr (GVariant) cached = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+
+  cached = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (container), "AutoRemove");
+  if (cached != NULL)
+    return g_variant_get_boolean (cached);
+
+  reply = g_dbus_connection_call_sync (
+      g_dbus_proxy_get_connection (G_DBUS_PROXY (container)),
+      g_dbus_proxy_get_name (G_DBUS_PROXY (container)),
+      g_dbus_proxy_get_object_path (G_DBUS_PROXY (container)), "org.freedesktop.DBus.Properties",
+      "Get",
+      g_variant_new ("(ss)", g_dbus_proxy_get_interface_name (G_DBUS_PROXY (container)),
+                     "AutoRemove"),
+      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply == NULL)
+    return FALSE;
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN) && g_variant_get_boolean (value);
+}
+
 /* Reports a failed Start and returns docker run's exit status for it: 127
  * when the command does not exist, 126 when it cannot be run, else 125.
  * docker's client tells them apart by the same texts (cli/command/container/
@@ -362,7 +401,7 @@ report_start_failure (SvDBusContainer *container, GError *error)
   else if (strstr (message, "ermission denied"))
     status = 126;
 
-  if (sv_dbus_container_get_auto_remove (container))
+  if (get_auto_remove (container))
     reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (container), "Remove",
                                     g_variant_new_parsed ("({'Force': <true>},)"),
                                     G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
@@ -455,6 +494,72 @@ sv_cli_attach_and_wait (GDBusObjectManager *objects, SvDBusContainer *container,
   return sv_cli_container_exit_status (attached.exit_code);
 }
 
+/* Connects for run and create and returns a proxy of the Manager. Both call
+ * only objects whose paths they know, so they skip the listing of every object
+ * that sv_cli_connect() does and the loading of the Manager's properties. A
+ * user other than root at a terminal still goes through sv_cli_connect(),
+ * which starts a polkit agent, and gets that object manager in @objects. */
+static SvDBusManager *
+connect_direct (GDBusConnection **bus, char **owner, GDBusObjectManager **objects)
+{
+  g_autoptr (GError) error = NULL;
+  SvDBusManager *manager;
+
+  if (getuid () != 0 && isatty (STDIN_FILENO))
+    {
+      *objects = sv_cli_connect ();
+      if (*objects == NULL)
+        return NULL;
+      *bus = g_object_ref (sv_client_get_connection (*objects));
+      *owner
+          = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (*objects));
+    }
+  else
+    *bus = sv_client_connect_direct (owner, NULL, &error);
+
+  if (*bus == NULL || *owner == NULL)
+    {
+      if (error == NULL)
+        g_set_error (&error, SV_CLIENT_ERROR, SV_CLIENT_ERROR_NO_SERVICE,
+                     "servind is not running on the system bus. %s", SV_CLIENT_NO_SERVICE_ADVICE);
+      /* sv_cli_connect() has printed its own error. */
+      if (*objects == NULL)
+        sv_cli_print_error (error);
+      return NULL;
+    }
+
+  manager = sv_dbus_manager_proxy_new_sync (*bus,
+                                            G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START
+                                                | G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES
+                                                | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                            *owner, SV_CLIENT_MANAGER_PATH, NULL, &error);
+  if (manager == NULL)
+    {
+      sv_client_error_clean (error);
+      sv_cli_print_error (error);
+    }
+  return manager;
+}
+
+/* Makes a proxy for the container at @path, which Manager.Create returned,
+ * on the Manager's connection. An attached run reads no property of it. */
+static SvDBusContainer *
+get_container (SvDBusManager *manager, const char *path, gboolean load_properties, GError **error)
+{
+  GDBusProxy *proxy = G_DBUS_PROXY (manager);
+  GDBusProxyFlags flags
+      = G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS;
+  SvDBusContainer *container;
+
+  if (!load_properties)
+    flags |= G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES;
+  container = sv_dbus_container_proxy_new_sync (g_dbus_proxy_get_connection (proxy), flags,
+                                                g_dbus_proxy_get_name (proxy), path, NULL, error);
+  if (container == NULL)
+    sv_client_error_clean (error ? *error : NULL);
+  return container;
+}
+
 static int
 run_or_create (const SvCliInvocation *invocation, gboolean run)
 {
@@ -502,11 +607,14 @@ run_or_create (const SvCliInvocation *invocation, gboolean run)
   };
   g_autoptr (GPtrArray) args = NULL;
   g_autoptr (GDBusObjectManager) objects = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
   g_autoptr (SvDBusManager) manager = NULL;
   g_autoptr (SvDBusContainer) container = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *owner = NULL;
   g_autofree char *path = NULL;
   GVariant *config;
+  gboolean attached;
   int exit_code;
 
   sv_cli_set_error_prefix (TRUE);
@@ -526,15 +634,15 @@ run_or_create (const SvCliInvocation *invocation, gboolean run)
     return sv_cli_usage_error (invocation, "%s", error->message);
   g_variant_ref_sink (config);
 
-  objects = sv_cli_connect ();
-  manager = objects ? sv_cli_get_manager (objects) : NULL;
+  attached = run && !options.detach;
+  manager = connect_direct (&bus, &owner, &objects);
   if (manager != NULL)
-    path = create_container (objects, manager, &options, config, args->pdata[0], &error);
+    path = create_container (&objects, manager, &options, config, args->pdata[0], &error);
   g_variant_unref (config);
   if (manager == NULL)
     return SV_CLI_EXIT_USAGE;
   if (path != NULL)
-    container = sv_client_get_container (objects, path, NULL, &error);
+    container = get_container (manager, path, !attached, &error);
   if (container == NULL)
     {
       sv_cli_print_error (error);
@@ -547,7 +655,7 @@ run_or_create (const SvCliInvocation *invocation, gboolean run)
       return 0;
     }
 
-  if (!options.detach)
+  if (attached)
     return sv_cli_attach_and_wait (objects, container, options.interactive, TRUE);
 
   if (!start_container (container, &error))

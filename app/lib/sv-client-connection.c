@@ -164,6 +164,67 @@ sv_client_connect (GCancellable *cancellable, GError **error)
   return check_objects (objects, local_error, error);
 }
 
+/* Returns the unique name of servind's connection, or NULL when the name
+ * has no owner. */
+static char *
+get_name_owner (GDBusConnection *bus, GCancellable *cancellable)
+{
+  g_autoptr (GVariant) reply = NULL;
+  char *owner = NULL;
+
+  reply = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+      g_variant_new ("(s)", SV_CLIENT_BUS_NAME), G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1,
+      cancellable, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(s)", &owner);
+  return owner;
+}
+
+/**
+ * sv_client_connect_direct:
+ * @owner: (out): the unique bus name of servind
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Connects to the system bus and starts servind as sv_client_connect()
+ * does, with the same errors, but lists none of its objects. For commands
+ * that know the objects they call: proxies made for @owner skip the
+ * look-up of the name's owner. They do not follow servind across a restart.
+ *
+ * Returns: (transfer full): the bus connection, or %NULL
+ */
+GDBusConnection *
+sv_client_connect_direct (char **owner, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  sv_dbus_error_quark ();
+
+  bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, cancellable, &local_error);
+  if (bus == NULL)
+    {
+      set_no_bus_error (error, local_error);
+      return NULL;
+    }
+
+  *owner = get_name_owner (bus, cancellable);
+  if (*owner != NULL)
+    return g_steal_pointer (&bus);
+
+  if (!start_service (bus, cancellable, error))
+    return NULL;
+  *owner = get_name_owner (bus, cancellable);
+  if (*owner == NULL)
+    {
+      /* servind exited right after it started. */
+      set_no_service_error (error, NULL);
+      return NULL;
+    }
+  return g_steal_pointer (&bus);
+}
+
 /* The steps of sv_client_connect_async(), each a callback of the one before:
  * get the bus, ask whether servind runs, start it if not, list its objects. */
 

@@ -18,6 +18,7 @@ G_BEGIN_DECLS
   "Start it with `servin daemon` as root, or install Servin's D-Bus service so the bus starts it"
 
 GDBusObjectManager *sv_client_connect (GCancellable *cancellable, GError **error);
+GDBusConnection *sv_client_connect_direct (char **owner, GCancellable *cancellable, GError **error);
 void sv_client_connect_async (GCancellable *cancellable, GAsyncReadyCallback callback,
                               gpointer user_data);
 GDBusObjectManager *sv_client_connect_finish (GAsyncResult *result, GError **error);
