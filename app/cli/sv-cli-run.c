@@ -435,17 +435,31 @@ sv_cli_attach_and_wait (GDBusObjectManager *objects, SvDBusContainer *container,
   };
   int fd;
 
+  loop = g_main_loop_new (NULL, FALSE);
+  attached.loop = loop;
+  attached.container = container;
+
+  /* Wait goes out first, so servind checks it while Attach is on its way.
+   * servind replies to it when the container exits, before an AutoRemove
+   * container disappears, so no exit can be missed. Its reply is handled
+   * only once the loop runs. */
+  g_dbus_proxy_call (G_DBUS_PROXY (container), "Wait", NULL, G_DBUS_CALL_FLAGS_NONE, G_MAXINT,
+                     wait_cancellable, on_wait_cb, &attached);
+
   fd = sv_client_container_attach (container, NULL, NULL, &error);
   if (fd < 0)
     {
+      /* Run the loop only until the cancelled Wait returns, so no callback
+       * outlives this function's state. */
+      g_cancellable_cancel (wait_cancellable);
+      attached.stream_done = TRUE;
+      g_main_loop_run (loop);
+      g_clear_error (&attached.error);
       sv_cli_print_error (error);
       return SV_CLI_EXIT_USAGE;
     }
 
-  loop = g_main_loop_new (NULL, FALSE);
   demux = sv_client_demux_new (write_frame_cb, NULL);
-  attached.loop = loop;
-  attached.container = container;
   attached.demux = demux;
   attached.stream_fd = fd;
 
@@ -457,11 +471,6 @@ sv_cli_attach_and_wait (GDBusObjectManager *objects, SvDBusContainer *container,
   for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
     attached.signal_watches[i]
         = g_unix_signal_add (forwarded[i].number, on_signal_cb, &forwarded[i]);
-
-  /* Wait goes out before Start. servind replies to it when the container exits,
-   * before an AutoRemove container disappears, so no exit can be missed. */
-  g_dbus_proxy_call (G_DBUS_PROXY (container), "Wait", NULL, G_DBUS_CALL_FLAGS_NONE, G_MAXINT,
-                     wait_cancellable, on_wait_cb, &attached);
 
   if (start && !start_container (container, &error))
     {
