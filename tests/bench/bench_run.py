@@ -21,7 +21,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 
-from servin_testlib.servind import SAMPLE_ARCHIVE, PrivateBus, Servind  # noqa: E402
+from servin_testlib.servind import (SAMPLE_ARCHIVE, PrivateBus, Servind,  # noqa: E402
+                                    unmount_beneath)
 
 PODMAN_CONF = """[containers]
 default_ulimits = ["nofile={nofile}:{nofile}", "nproc=32768:32768"]
@@ -94,6 +95,8 @@ def main():
     finally:
         daemon.cleanup()
         bus.stop()
+        # podman leaves its storage folder mounted on itself.
+        unmount_beneath(work)
         shutil.rmtree(work, ignore_errors=True)
 
     load = os.getloadavg()
