@@ -29,8 +29,8 @@ level_from_name (const char *name)
   return G_LOG_LEVEL_INFO;
 }
 
-/* Drop messages above the configured level; the rest go to the log file when
- * one is configured, else to stderr, which a service manager or the tests collect. */
+/* Drop messages above the configured level. The rest go to the configured log
+ * file, or else to stderr, where a service manager or the tests collect them. */
 static GLogWriterOutput
 write_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {

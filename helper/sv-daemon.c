@@ -541,9 +541,9 @@ load_data_free (LoadData *data)
   g_free (data);
 }
 
-/* Each load has a thread of its own, not one of GTask's shared pool, because a caller
- * can keep a load waiting on a pipe for as long as it stays on the bus, and the pool's
- * few threads also unpack the layers of pulls. */
+/* Each load has a thread of its own, not one of GTask's shared pool. A caller can keep
+ * a load waiting on a pipe for as long as it stays on the bus, and the pool's few
+ * threads also unpack the layers of pulls. */
 static gpointer
 load_in_thread (gpointer user_data)
 {

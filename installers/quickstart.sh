@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Set Servin up on this machine from the source tree and show it working:
-# install the Debian packages, build and install with meson (prefix /usr),
-# start the system bus and polkitd where none runs, let the bus start
-# servind, load the sample image, run a container, list what is there.
-# Run as root. Safe to run again.
+# Set Servin up on this machine from the source tree and show it working.
+# It installs the Debian packages and builds and installs with meson
+# (prefix /usr). It starts the system bus and polkitd where none runs and
+# lets the bus start servind. Then it loads the sample image, runs a
+# container and lists what is there. Run as root. Safe to run again.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

@@ -519,8 +519,8 @@ read_pid_file (SvContainer *self)
   return read_pid_named (self, "container.pid");
 }
 
-/* Whether @pid runs (a zombie does not count) and /proc/PID/FILE contains @needle, which
- * tells this container's processes from others that got a reused pid. */
+/* Whether @pid runs (a zombie does not count) and /proc/PID/FILE contains @needle. The
+ * needle separates this container's processes from others that got a reused pid. */
 static gboolean
 process_matches (int pid, const char *file, const char *needle, gsize needle_len)
 {

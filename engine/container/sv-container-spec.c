@@ -592,7 +592,7 @@ add_components (GPtrArray *out, const char *path)
 /* Find @path (relative to the container root) in the merged view of @layer_paths (top layer
  * first), following symbolic links inside that view the way the kernel would inside the
  * container: an absolute target starts again at the container root, ".." stops there. On
- * success, @out_layer is the layer that holds the regular file and @out_relative its path
+ * success, @out_layer is the layer that contains the regular file and @out_relative its path
  * inside that layer, which has no symbolic link in it. Returns FALSE without @error when no
  * layer has the file or a higher layer deleted it. */
 static gboolean

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Time `run --rm IMAGE true` end to end: servin against podman with runc.
 
-Both run the same sample image in the same run of this script, so the ratio
-holds even though absolute times vary from one run to the next. Also prints
+Both run the same sample image in the same run of this script. Absolute times
+vary from one run to the next, so the ratio is the figure to compare. Also prints
 servind's idle memory (PSS and RSS) and each monitor's while a container runs.
 
 Usage, as root, after building into ./build:
